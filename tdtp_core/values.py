@@ -1,0 +1,548 @@
+"""Cell text <-> Python values, one column at a time.
+
+Converters work on whole columns of a batch so the common case runs inside C loops
+(``map(int, cells)``); only columns that hold NULLs, markers or odd values take the
+per-cell path. Encoders return the cell texts plus a bit set of the special values they
+met, which the writer turns into ``<SpecialValues>`` for the part (spec §5.4).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import math
+from collections.abc import Callable, Sequence
+from datetime import date, datetime, time, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from tdtp_core.errors import SchemaError
+from tdtp_core.types import (
+    BLOB,
+    BOOLEAN,
+    DATE,
+    DATE_KINDS,
+    DECIMAL,
+    INF_MARKER,
+    INTEGER,
+    NAN_MARKER,
+    NEG_INF_MARKER,
+    NO_DATE_MARKER,
+    NODATE,
+    REAL,
+    Field,
+)
+
+UTC = timezone.utc
+
+#: Stands for NULL inside encoded rows until the part's Null marker is chosen.
+NULL_SENTINEL = "\x02"
+
+HAS_NULL = 1
+HAS_NAN = 2
+HAS_INF = 4
+HAS_NEG_INF = 8
+HAS_NO_DATE = 16
+
+Decoder = Callable[[Sequence[str]], list[Any]]
+Encoder = Callable[[Sequence[Any]], tuple[list[str], int]]
+
+
+class CellError(SchemaError):
+    """A cell that does not parse as its field's type; ``index`` is its row in the batch."""
+
+    def __init__(self, index: int, field: Field, text: str, reason: str) -> None:
+        shown = text if len(text) <= 60 else text[:57] + "..."
+        super().__init__(f"field {field.name!r}: {reason} (value: {shown!r})")
+        self.index = index
+        self.field_name = field.name
+
+
+# ---------------------------------------------------------------------------- parsing
+
+
+def _parse_int(text: str) -> int:
+    if "_" in text:
+        raise ValueError(text)
+    return int(text)
+
+
+def _parse_real(text: str) -> float:
+    try:
+        return float(text)
+    except ValueError:
+        if "_" not in text and "x" in text.lower():
+            return float.fromhex(text)
+        raise
+
+
+def _parse_decimal(text: str) -> Decimal:
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(text) from exc
+
+
+_BOOLS = {"1": True, "0": False, "true": True, "false": False, "TRUE": True, "FALSE": False,
+          "True": True, "False": False}
+
+
+def _parse_bool(text: str) -> bool:
+    try:
+        return _BOOLS[text.strip()]
+    except KeyError:
+        raise ValueError(text) from None
+
+
+def _parse_date(text: str) -> date | object:
+    if text == NO_DATE_MARKER:
+        return NODATE
+    if len(text) == 10:
+        return date.fromisoformat(text)
+    # RFC 3339 date-time: keep its local calendar date (spec §2.5).
+    return datetime.fromisoformat(text).date()
+
+
+def _datetime_parser(aware: bool) -> Callable[[str], datetime]:
+    fromiso = datetime.fromisoformat
+
+    if aware:
+        def parse(text: str) -> datetime:
+            value = fromiso(text)
+            if value.tzinfo is None:
+                return value.replace(tzinfo=UTC)
+            return value if value.tzinfo is UTC else value.astimezone(UTC)
+    else:
+        def parse(text: str) -> datetime:
+            value = fromiso(text)
+            if value.tzinfo is None:
+                return value
+            return value.astimezone(UTC).replace(tzinfo=None)
+
+    return parse
+
+
+def _parse_time(text: str) -> time:
+    body = text
+    if "T" in body:  # the reference's 0000-01-01T08:00:00Z / 0001-01-01T… forms
+        body = body.split("T", 1)[1]
+    if body.endswith(("Z", "z")):
+        body = body[:-1]
+    try:
+        return time.fromisoformat(body)
+    except ValueError:
+        for fmt in ("%I:%M:%S %p", "%I:%M %p"):
+            try:
+                return datetime.strptime(body, fmt).time()
+            except ValueError:
+                pass
+        raise
+
+
+def _parse_blob(text: str) -> bytes:
+    if "\r" in text or "\n" in text:
+        text = text.replace("\r", "").replace("\n", "")
+    try:
+        return base64.b64decode(text, validate=True)
+    except binascii.Error as exc:
+        raise ValueError(text) from exc
+
+
+_REASONS = {
+    INTEGER: "invalid integer value",
+    REAL: "invalid float value",
+    DECIMAL: "invalid decimal value",
+    BOOLEAN: "boolean must be 0 or 1",
+    DATE: "invalid date format, expected YYYY-MM-DD",
+    BLOB: "invalid base64 encoding",
+}
+
+
+def text_parser(field: Field) -> Callable[[str], Any] | None:
+    """The converter for one non-empty, non-marker cell; None when the text is the value."""
+    if field.is_time:
+        return _parse_time
+    kind = field.kind
+    if kind == INTEGER:
+        return _parse_int
+    if kind == REAL:
+        return _parse_real
+    if kind == DECIMAL:
+        return _parse_decimal
+    if kind == BOOLEAN:
+        return _parse_bool
+    if kind == DATE:
+        return _parse_date
+    if kind in DATE_KINDS:
+        return _datetime_parser(aware=bool(field.timezone))
+    if kind == BLOB:
+        return _parse_blob
+    return None
+
+
+def _reason(field: Field) -> str:
+    if field.is_time:
+        return "invalid time format, expected HH:MM:SS"
+    if field.kind in DATE_KINDS and field.kind != DATE:
+        return "invalid timestamp format, expected RFC3339"
+    return _REASONS.get(field.kind, "invalid value")
+
+
+def _special_values_map(field: Field) -> dict[str, Any]:
+    """Marker text -> Python value for the markers this field declares (spec §5.5)."""
+    sv = field.special_values
+    if not sv:
+        return {}
+    floaty = field.kind in (REAL, DECIMAL)
+    out: dict[str, Any] = {}
+    make: Callable[[str], Any] = Decimal if field.kind == DECIMAL else float
+    # Reverse decoding order so that the earlier kinds win when markers coincide.
+    for kind, marker in reversed(list(sv.markers())):
+        if kind == "null":
+            out[marker] = None
+        elif kind == "no_date":
+            out[marker] = NODATE if field.kind in DATE_KINDS else None
+        elif kind == "nan" and floaty:
+            out[marker] = make("NaN")
+        elif kind == "infinity":
+            out[marker] = make("Infinity") if floaty else None
+        elif kind == "neg_infinity":
+            out[marker] = make("-Infinity") if floaty else None
+    return out
+
+
+def column_decoder(field: Field) -> Decoder:
+    """Build the function that turns a column of cell texts into Python values."""
+    parse = text_parser(field)
+    specials = _special_values_map(field)
+    text_like = parse is None
+    # An empty cell is "" for text, NULL otherwise; a BLOB whose NULLs are marked
+    # explicitly keeps "" as empty bytes (our writer relies on it, see DECISIONS notes).
+    empty: Any = "" if text_like else None
+    if field.kind == BLOB and specials and None in specials.values():
+        empty = b""
+    markers = tuple(specials)
+
+    def slow(cells: Sequence[str]) -> list[Any]:
+        out: list[Any] = []
+        append = out.append
+        for i, cell in enumerate(cells):
+            if cell in specials:
+                append(specials[cell])
+            elif cell == "" or cell == "\x00":
+                append(None if cell == "\x00" else empty)
+            elif parse is None:
+                append(cell)
+            else:
+                try:
+                    append(parse(cell))
+                except (ValueError, TypeError, OverflowError):
+                    raise CellError(i, field, cell, _reason(field)) from None
+        return out
+
+    if text_like:
+        def decode_text(cells: Sequence[str]) -> list[Any]:
+            if "\x00" in cells or any(m in cells for m in markers):
+                return slow(cells)
+            return list(cells)
+
+        return decode_text
+
+    assert parse is not None
+
+    def decode(cells: Sequence[str]) -> list[Any]:
+        if "" in cells or "\x00" in cells or any(m in cells for m in markers):
+            return slow(cells)
+        try:
+            return list(map(parse, cells))
+        except (ValueError, TypeError, OverflowError):
+            return slow(cells)  # finds and names the bad cell
+
+    return decode
+
+
+def parse_value(field: Field, text: str) -> Any:
+    """One cell's text to its Python value (markers and empty-cell rules included)."""
+    return column_decoder(field)([text])[0]
+
+
+# --------------------------------------------------------------------------- encoding
+
+
+def _real_text(value: float) -> tuple[str, int]:
+    if value != value:
+        return NAN_MARKER, HAS_NAN
+    if value in (math.inf, -math.inf):
+        return (INF_MARKER, HAS_INF) if value > 0 else (NEG_INF_MARKER, HAS_NEG_INF)
+    text = repr(value)
+    if "e" in text:
+        text = format(Decimal(text), "f")
+    elif text.endswith(".0"):
+        text = text[:-2]
+    return text, 0
+
+
+def _as_float(value: Any) -> float:
+    if isinstance(value, str):
+        return _parse_real(value)
+    return float(value)
+
+
+def _encode_real(values: Sequence[Any]) -> tuple[list[str], int]:
+    try:
+        texts = list(map(float.__repr__, values))
+    except TypeError:
+        texts = []
+    else:
+        joined = "\x00".join(texts)
+        if "e" not in joined and "n" not in joined:
+            joined = (joined + "\x00").replace(".0\x00", "\x00")
+            return joined[:-1].split("\x00"), 0
+    out: list[str] = []
+    flags = 0
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags |= HAS_NULL
+        else:
+            text, flag = _real_text(_as_float(v))
+            out.append(text)
+            flags |= flag
+    return out, flags
+
+
+def _decimal_encoder(scale: int) -> Encoder:
+    def text_of(value: Any) -> tuple[str, int]:
+        if not isinstance(value, Decimal):
+            if isinstance(value, float):
+                if value != value or value in (math.inf, -math.inf):
+                    return _real_text(value)
+                value = Decimal(repr(value))
+            else:
+                value = Decimal(value)
+        if not value.is_finite():
+            if value.is_nan():
+                return NAN_MARKER, HAS_NAN
+            return (INF_MARKER, HAS_INF) if value > 0 else (NEG_INF_MARKER, HAS_NEG_INF)
+        text = format(value, "f")
+        if scale:
+            dot = text.find(".")
+            if dot < 0:
+                text = f"{text}.{'0' * scale}"
+            else:
+                missing = scale - (len(text) - dot - 1)
+                if missing > 0:
+                    text += "0" * missing
+        return text, 0
+
+    def encode(values: Sequence[Any]) -> tuple[list[str], int]:
+        out: list[str] = []
+        flags = 0
+        for v in values:
+            if v is None:
+                out.append(NULL_SENTINEL)
+                flags |= HAS_NULL
+            else:
+                text, flag = text_of(v)
+                out.append(text)
+                flags |= flag
+        return out, flags
+
+    return encode
+
+
+def _int_text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float) and value.is_integer():
+        return int.__repr__(int(value))
+    if isinstance(value, Decimal) and value == value.to_integral_value():
+        return int.__repr__(int(value))
+    if isinstance(value, str):
+        return int.__repr__(_parse_int(value))
+    raise TypeError(f"not an integer: {value!r}")
+
+
+def _encode_int(values: Sequence[Any]) -> tuple[list[str], int]:
+    try:
+        return list(map(int.__repr__, values)), 0
+    except TypeError:
+        pass
+    flags = 0
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags = HAS_NULL
+        else:
+            out.append(_int_text(v))
+    return out, flags
+
+
+def _text_of(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray | memoryview):
+        return bytes(value).decode("utf-8")
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _encode_text(values: Sequence[Any]) -> tuple[list[str], int]:
+    types = set(map(type, values))
+    if types <= {str}:
+        return list(values), 0
+    flags = HAS_NULL if type(None) in types else 0
+    return [NULL_SENTINEL if v is None else _text_of(v) for v in values], flags
+
+
+def _encode_bool(values: Sequence[Any]) -> tuple[list[str], int]:
+    flags = 0
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags = HAS_NULL
+        elif isinstance(v, str):
+            out.append("1" if _parse_bool(v) else "0")
+        else:
+            out.append("1" if v else "0")
+    return out, flags
+
+
+def _date_text(value: Any) -> tuple[str, int]:
+    if value is NODATE:
+        return NO_DATE_MARKER, HAS_NO_DATE
+    if isinstance(value, date):
+        return date.isoformat(value), 0
+    if isinstance(value, str):
+        parsed = _parse_date(value)
+        return _date_text(parsed)
+    raise TypeError(f"not a date: {value!r}")
+
+
+def _encode_date(values: Sequence[Any]) -> tuple[list[str], int]:
+    try:
+        return list(map(date.isoformat, values)), 0
+    except TypeError:
+        pass
+    flags = 0
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags |= HAS_NULL
+        else:
+            text, flag = _date_text(v)
+            out.append(text)
+            flags |= flag
+    return out, flags
+
+
+def timestamp_text(value: datetime) -> str:
+    """RFC 3339 in UTC with ``Z`` and the fraction's trailing zeros trimmed (spec §1.5)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    text = value.isoformat()
+    if value.microsecond:
+        text = text.rstrip("0")
+    return text + "Z"
+
+
+def _timestamp_of(value: Any) -> tuple[str, int]:
+    if value is NODATE:
+        return NO_DATE_MARKER, HAS_NO_DATE
+    if isinstance(value, datetime):
+        return timestamp_text(value), 0
+    if isinstance(value, date):
+        return timestamp_text(datetime(value.year, value.month, value.day)), 0
+    if isinstance(value, str):
+        return timestamp_text(_datetime_parser(aware=False)(value)), 0
+    raise TypeError(f"not a timestamp: {value!r}")
+
+
+def _encode_timestamp(values: Sequence[Any]) -> tuple[list[str], int]:
+    flags = 0
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags |= HAS_NULL
+        else:
+            text, flag = _timestamp_of(v)
+            out.append(text)
+            flags |= flag
+    return out, flags
+
+
+def _time_of(value: Any) -> str:
+    if isinstance(value, time):
+        return value.replace(tzinfo=None).isoformat()
+    if isinstance(value, datetime):
+        return value.time().isoformat()
+    if isinstance(value, str):
+        return _parse_time(value).isoformat()
+    raise TypeError(f"not a time of day: {value!r}")
+
+
+def _encode_time(values: Sequence[Any]) -> tuple[list[str], int]:
+    flags = 0
+    out: list[str] = []
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags = HAS_NULL
+        else:
+            out.append(_time_of(v))
+    return out, flags
+
+
+def _encode_blob(values: Sequence[Any]) -> tuple[list[str], int]:
+    flags = 0
+    out: list[str] = []
+    b64 = base64.b64encode
+    for v in values:
+        if v is None:
+            out.append(NULL_SENTINEL)
+            flags = HAS_NULL
+        else:
+            if isinstance(v, str):
+                v = v.encode("utf-8")
+            out.append(b64(v).decode("ascii"))
+    return out, flags
+
+
+def column_encoder(field: Field) -> Encoder:
+    """Build the function that turns a column of Python values into cell texts."""
+    if field.is_time:
+        return _encode_time
+    kind = field.kind
+    if kind == INTEGER:
+        return _encode_int
+    if kind == REAL:
+        return _encode_real
+    if kind == DECIMAL:
+        return _decimal_encoder(field.scale or 0)
+    if kind == BOOLEAN:
+        return _encode_bool
+    if kind == DATE:
+        return _encode_date
+    if kind in DATE_KINDS:
+        return _encode_timestamp
+    if kind == BLOB:
+        return _encode_blob
+    return _encode_text
+
+
+def format_value(field: Field, value: Any) -> str:
+    """One Python value as canonical cell text; NULL as the empty string."""
+    if value is None:
+        return ""
+    texts, _ = column_encoder(field)([value])
+    return texts[0]
