@@ -206,9 +206,10 @@ class Schema:
 
     def compatible_with(self, other: Schema) -> bool:
         """The reference's part-set rule: same count, names and types by position."""
-        return len(self.fields) == len(other.fields) and all(
-            a.name == b.name and a.type == b.type for a, b in zip(self.fields, other.fields)
-        )
+        if len(self.fields) != len(other.fields):
+            return False
+        pairs = zip(self.fields, other.fields, strict=True)
+        return all(a.name == b.name and a.type == b.type for a, b in pairs)
 
     def validate(self) -> None:
         """Schema rules of spec §10.2: fields present, named, unique, typed, sane decimals."""

@@ -12,9 +12,12 @@ import base64
 import binascii
 import json
 import math
+import re
 from collections.abc import Callable, Sequence
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from decimal import Decimal, InvalidOperation
+from itertools import repeat
+from operator import attrgetter
 from typing import Any
 
 from tdtp_core.errors import SchemaError
@@ -30,11 +33,11 @@ from tdtp_core.types import (
     NEG_INF_MARKER,
     NO_DATE_MARKER,
     NODATE,
+    NULL_MARKER,
     REAL,
     Field,
 )
-
-UTC = timezone.utc
+from tdtp_core.xmlchars import INVALID_XML_CHARS
 
 #: Stands for NULL inside encoded rows until the part's Null marker is chosen.
 NULL_SENTINEL = "\x02"
@@ -44,6 +47,8 @@ HAS_NAN = 2
 HAS_INF = 4
 HAS_NEG_INF = 8
 HAS_NO_DATE = 16
+#: A text column holds the literal Null marker as a value: the part needs another marker.
+HAS_MARKER_TEXT = 32
 
 Decoder = Callable[[Sequence[str]], list[Any]]
 Encoder = Callable[[Sequence[Any]], tuple[list[str], int]]
@@ -250,16 +255,52 @@ def column_decoder(field: Field) -> Decoder:
         return decode_text
 
     assert parse is not None
+    fast = _fast_column_parser(field) or (lambda cells: list(map(parse, cells)))
 
     def decode(cells: Sequence[str]) -> list[Any]:
         if "" in cells or "\x00" in cells or any(m in cells for m in markers):
             return slow(cells)
         try:
-            return list(map(parse, cells))
-        except (ValueError, TypeError, OverflowError):
+            return fast(cells)
+        except (ValueError, TypeError, OverflowError, ArithmeticError, KeyError):
             return slow(cells)  # finds and names the bad cell
 
     return decode
+
+
+def _fast_column_parser(field: Field) -> Callable[[Sequence[str]], list[Any]] | None:
+    """C-loop parsing of a clean column; raises on anything the strict parser must see."""
+    if field.is_time:
+        return None
+    kind = field.kind
+    builtins: dict[str, Callable[[str], Any]] = {
+        INTEGER: int, REAL: float, DECIMAL: Decimal, BOOLEAN: _BOOLS.__getitem__,
+    }
+    builtin = builtins.get(kind)
+    if builtin is not None:
+        convert = builtin
+
+        def numbers(cells: Sequence[str]) -> list[Any]:
+            joined = "".join(cells)
+            if "_" in joined or " " in joined:  # int()/float() allow these, TDTP does not
+                raise ValueError(joined)
+            return list(map(convert, cells))
+
+        return numbers
+    if kind in DATE_KINDS and kind != DATE:
+        fromiso = datetime.fromisoformat
+        aware = bool(field.timezone)
+
+        def instants(cells: Sequence[str]) -> list[Any]:
+            joined = "\x00".join(cells) + "\x00"
+            if joined.count("Z\x00") != len(cells):
+                raise ValueError("not all UTC")
+            if aware:
+                return list(map(fromiso, cells))
+            return list(map(fromiso, joined.replace("Z\x00", "\x00")[:-1].split("\x00")))
+
+        return instants
+    return None
 
 
 def parse_value(field: Field, text: str) -> Any:
@@ -336,7 +377,17 @@ def _decimal_encoder(scale: int) -> Encoder:
                     text += "0" * missing
         return text, 0
 
+    # A column whose every cell already has exactly ``scale`` fraction digits (what
+    # databases return for NUMERIC(p, s)) is formatted in one C loop.
+    exact = re.compile(
+        f"-?\\d+\\.\\d{{{scale}}}" if scale else "-?\\d+(?:\\.\\d+)?"
+    )
+
     def encode(values: Sequence[Any]) -> tuple[list[str], int]:
+        if set(map(type, values)) == {Decimal}:
+            texts = list(map(format, values, repeat("f")))
+            if all(map(exact.fullmatch, texts)):
+                return texts, 0
         out: list[str] = []
         flags = 0
         for v in values:
@@ -394,12 +445,38 @@ def _text_of(value: Any) -> str:
     return str(value)
 
 
-def _encode_text(values: Sequence[Any]) -> tuple[list[str], int]:
-    types = set(map(type, values))
-    if types <= {str}:
-        return list(values), 0
-    flags = HAS_NULL if type(None) in types else 0
-    return [NULL_SENTINEL if v is None else _text_of(v) for v in values], flags
+class InvalidCharacterError(CellError):
+    """Text holding a character XML 1.0 cannot carry (DECISIONS 2)."""
+
+
+def _text_encoder(field: Field, replace_invalid: bool) -> Encoder:
+    def encode(values: Sequence[Any]) -> tuple[list[str], int]:
+        types = set(map(type, values))
+        if types <= {str}:
+            out: list[str] = list(values)
+            flags = 0
+            joined = "".join(out)
+        else:
+            flags = HAS_NULL if type(None) in types else 0
+            out = [NULL_SENTINEL if v is None else _text_of(v) for v in values]
+            joined = "".join(v for v in out if v is not NULL_SENTINEL)
+        if INVALID_XML_CHARS.search(joined):
+            for i, v in enumerate(out):
+                if v is not NULL_SENTINEL and INVALID_XML_CHARS.search(v):
+                    if not replace_invalid:
+                        bad = INVALID_XML_CHARS.search(v)
+                        assert bad is not None
+                        raise InvalidCharacterError(
+                            i, field, v,
+                            f"character U+{ord(bad.group()):04X} cannot be written to XML "
+                            "(use the replace option to write U+FFFD instead)",
+                        )
+                    out[i] = INVALID_XML_CHARS.sub("\ufffd", v)
+        if flags and NULL_MARKER in out:
+            flags |= HAS_MARKER_TEXT
+        return out, flags
+
+    return encode
 
 
 def _encode_bool(values: Sequence[Any]) -> tuple[list[str], int]:
@@ -467,7 +544,23 @@ def _timestamp_of(value: Any) -> tuple[str, int]:
     raise TypeError(f"not a timestamp: {value!r}")
 
 
+_FRACTION_ZEROS = re.compile("(\\.\\d*?)0+Z")
+_tzinfo = attrgetter("tzinfo")
+
+
 def _encode_timestamp(values: Sequence[Any]) -> tuple[list[str], int]:
+    # Fast path: a column of plain datetimes, all naive or all UTC, formatted in C loops.
+    if set(map(type, values)) == {datetime}:
+        zones = set(map(_tzinfo, values))
+        if zones == {None} or zones == {UTC}:
+            joined = "\x00".join(map(datetime.isoformat, values)) + "\x00"
+            if zones == {UTC}:
+                joined = joined.replace("+00:00\x00", "Z\x00")
+            else:
+                joined = joined.replace("\x00", "Z\x00")
+            if "." in joined:
+                joined = _FRACTION_ZEROS.sub(r"\1Z", joined)
+            return joined[:-1].split("\x00"), 0
     flags = 0
     out: list[str] = []
     for v in values:
@@ -514,12 +607,17 @@ def _encode_blob(values: Sequence[Any]) -> tuple[list[str], int]:
         else:
             if isinstance(v, str):
                 v = v.encode("utf-8")
+            elif not v:
+                flags = HAS_NULL  # "" must read back as b"", which needs a declared marker
             out.append(b64(v).decode("ascii"))
     return out, flags
 
 
-def column_encoder(field: Field) -> Encoder:
-    """Build the function that turns a column of Python values into cell texts."""
+def column_encoder(field: Field, *, replace_invalid: bool = False) -> Encoder:
+    """Build the function that turns a column of Python values into cell texts.
+
+    ``replace_invalid`` writes U+FFFD for characters XML cannot carry instead of failing.
+    """
     if field.is_time:
         return _encode_time
     kind = field.kind
@@ -537,7 +635,7 @@ def column_encoder(field: Field) -> Encoder:
         return _encode_timestamp
     if kind == BLOB:
         return _encode_blob
-    return _encode_text
+    return _text_encoder(field, replace_invalid)
 
 
 def format_value(field: Field, value: Any) -> str:

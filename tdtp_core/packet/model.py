@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import uuid
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tdtp_core.values import timestamp_text
 
@@ -21,7 +21,7 @@ _PARTED = {"reference", "delta", "response", "error"}
 
 def new_batch_id(packet_type: str) -> str:
     """``REF-2026-1a2b3c4d``: the reference's MessageID base for one export (spec §1.6)."""
-    year = datetime.now(timezone.utc).year
+    year = datetime.now(UTC).year
     return f"{_PREFIX.get(packet_type, 'REF')}-{year}-{secrets.token_hex(4)}"
 
 

@@ -6,11 +6,11 @@ are measured on what is written, so these helpers are the only way XML text leav
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
-# Characters outside the XML 1.0 Char production (surrogates included).
-INVALID_XML_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+from tdtp_core.xmlchars import INVALID_XML_CHARS
+
+__all__ = ["INVALID_XML_CHARS", "element", "escape_a", "escape_m", "text_element"]
 
 _M_TABLE = str.maketrans({
     "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&#34;", "'": "&#39;",

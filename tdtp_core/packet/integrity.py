@@ -1,0 +1,65 @@
+"""v1.4 integrity: xxh3-128 over schema and rows, salted with the MessageID (spec §6)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import xxhash
+
+from tdtp_core.errors import IntegrityError
+from tdtp_core.packet.schema_xml import schema_xml
+from tdtp_core.types import Schema
+
+
+@dataclass(frozen=True, slots=True)
+class Hashes:
+    schema: str
+    data: str
+    packet: str
+
+
+def schema_hash(message_id: str, schema: Schema) -> str:
+    return xxhash.xxh3_128_hexdigest(message_id.encode() + schema_xml(schema).encode())
+
+
+def data_hash(message_id: str, rows_text: str, row_count: int) -> str:
+    """``rows_text`` is the row strings joined by LF (no trailing LF)."""
+    payload = message_id.encode()
+    if row_count:
+        payload += rows_text.encode() + b"\n"
+    return xxhash.xxh3_128_hexdigest(payload)
+
+
+def packet_hash(schema_hex: str, data_hex: str) -> str:
+    return xxhash.xxh3_128_hexdigest(f"{schema_hex}|{data_hex}".encode())
+
+
+def compute(message_id: str, schema: Schema, rows_text: str, row_count: int) -> Hashes:
+    s = schema_hash(message_id, schema)
+    d = data_hash(message_id, rows_text, row_count)
+    return Hashes(s, d, packet_hash(s, d))
+
+
+def verify(
+    message_id: str,
+    schema: Schema,
+    rows_text: str,
+    row_count: int,
+    *,
+    schema_xxh3: str | None,
+    data_xxh3: str | None,
+    packet_xxh3: str,
+) -> None:
+    """Check in the reference's order; the first mismatch is the error (spec §6.5)."""
+    got = compute(message_id, schema, rows_text, row_count)
+    if got.schema != (schema_xxh3 or ""):
+        raise IntegrityError("integrity: schema hash mismatch")
+    if got.data != (data_xxh3 or ""):
+        raise IntegrityError("integrity: data hash mismatch")
+    if got.packet != packet_xxh3:
+        raise IntegrityError("integrity: packet hash mismatch")
+
+
+def checksum(text: str) -> str:
+    """``Data@checksum``: XXH3-64 of the compressed row's Base64 text (spec §4.3)."""
+    return xxhash.xxh3_64_hexdigest(text.encode("ascii"))
