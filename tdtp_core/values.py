@@ -67,26 +67,57 @@ class CellError(SchemaError):
 # ---------------------------------------------------------------------------- parsing
 
 
+# The reference's accepted syntaxes (spec §2.5), checked before Python's more lenient
+# converters see the text (int() takes "1_000" and " 5", fromisoformat takes "20240105").
+_INT = r"[+-]?[0-9]+"
+_FLOAT = (r"[+-]?(?:(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+          r"|[iI][nN][fF](?:[iI][nN][iI][tT][yY])?|[nN][aA][nN])")
+_HEX_FLOAT = r"[+-]?0[xX](?:[0-9a-fA-F]+(?:\.[0-9a-fA-F]*)?|\.[0-9a-fA-F]+)(?:[pP][+-]?[0-9]+)?"
+_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_CLOCK = r"[0-9]{2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]+)?"
+_RFC3339 = rf"{_DATE}T{_CLOCK}(?:Z|[+-][0-9]{{2}}:[0-9]{{2}})"
+_TIMESTAMP = rf"{_DATE}(?:[T ]{_CLOCK}(?:Z|[+-][0-9]{{2}}:[0-9]{{2}})?)?"
+
+_INT_RE = re.compile(_INT)
+_FLOAT_RE = re.compile(_FLOAT)
+_HEX_FLOAT_RE = re.compile(_HEX_FLOAT)
+_DATE_RE = re.compile(_DATE)
+_RFC3339_RE = re.compile(_RFC3339)
+_TIMESTAMP_RE = re.compile(_TIMESTAMP)
+
+
+def _column_pattern(cell: str) -> re.Pattern[str]:
+    """Matches a whole column joined with U+0000: one regex call checks every cell."""
+    return re.compile(f"(?:{cell})(?:\x00(?:{cell}))*")
+
+
+_INT64 = (-(2**63), 2**63 - 1)
+
+
 def _parse_int(text: str) -> int:
-    if "_" in text:
+    if not _INT_RE.fullmatch(text):
         raise ValueError(text)
-    return int(text)
+    value = int(text)
+    if not _INT64[0] <= value <= _INT64[1]:
+        raise ValueError(f"out of the signed 64-bit range: {text}")
+    return value
 
 
 def _parse_real(text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        if "_" not in text and "x" in text.lower():
-            return float.fromhex(text)
-        raise
+    if _FLOAT_RE.fullmatch(text):
+        value = float(text)
+        if value in (math.inf, -math.inf) and text.lstrip("+-")[:1] not in "iI":
+            raise ValueError(f"out of range: {text}")
+        return value
+    if _HEX_FLOAT_RE.fullmatch(text):
+        return float.fromhex(text)
+    raise ValueError(text)
 
 
 def _parse_decimal(text: str) -> Decimal:
-    try:
-        return Decimal(text)
-    except InvalidOperation as exc:
-        raise ValueError(text) from exc
+    if not _FLOAT_RE.fullmatch(text):
+        raise ValueError(text)
+    return Decimal(text)
 
 
 _BOOLS = {"1": True, "0": False, "true": True, "false": False, "TRUE": True, "FALSE": False,
@@ -95,7 +126,7 @@ _BOOLS = {"1": True, "0": False, "true": True, "false": False, "TRUE": True, "FA
 
 def _parse_bool(text: str) -> bool:
     try:
-        return _BOOLS[text.strip()]
+        return _BOOLS[text]
     except KeyError:
         raise ValueError(text) from None
 
@@ -103,14 +134,19 @@ def _parse_bool(text: str) -> bool:
 def _parse_date(text: str) -> date | object:
     if text == NO_DATE_MARKER:
         return NODATE
-    if len(text) == 10:
+    if _DATE_RE.fullmatch(text):
         return date.fromisoformat(text)
-    # RFC 3339 date-time: keep its local calendar date (spec §2.5).
-    return datetime.fromisoformat(text).date()
+    if _RFC3339_RE.fullmatch(text):
+        # RFC 3339 date-time: keep its local calendar date (spec §2.5).
+        return datetime.fromisoformat(text).date()
+    raise ValueError(text)
 
 
 def _datetime_parser(aware: bool) -> Callable[[str], datetime]:
-    fromiso = datetime.fromisoformat
+    def fromiso(text: str) -> datetime:
+        if not _TIMESTAMP_RE.fullmatch(text):
+            raise ValueError(text)
+        return datetime.fromisoformat(text)
 
     if aware:
         def parse(text: str) -> datetime:
@@ -268,31 +304,51 @@ def column_decoder(field: Field) -> Decoder:
     return decode
 
 
+_FAST: dict[str, tuple[str, Callable[[str], Any]]] = {
+    INTEGER: (_INT, int),
+    REAL: (_FLOAT, float),
+    DECIMAL: (_FLOAT, Decimal),
+    DATE: (_DATE, date.fromisoformat),
+}
+
+
 def _fast_column_parser(field: Field) -> Callable[[Sequence[str]], list[Any]] | None:
-    """C-loop parsing of a clean column; raises on anything the strict parser must see."""
+    """C-loop parsing of a clean column: one regex over the joined column proves every
+    cell has the reference's syntax, then the builtin converter maps it. Raises on
+    anything else, and the caller falls back to the per-cell path that names the cell."""
     if field.is_time:
         return None
     kind = field.kind
-    builtins: dict[str, Callable[[str], Any]] = {
-        INTEGER: int, REAL: float, DECIMAL: Decimal, BOOLEAN: _BOOLS.__getitem__,
-    }
-    builtin = builtins.get(kind)
-    if builtin is not None:
-        convert = builtin
+    if kind == BOOLEAN:
+        lookup = _BOOLS.__getitem__
+        return lambda cells: list(map(lookup, cells))
+    if kind in _FAST:
+        cell_syntax, convert = _FAST[kind]
+        column = _column_pattern(cell_syntax)
+        check_inf = kind == REAL
+        check_range = kind == INTEGER
 
-        def numbers(cells: Sequence[str]) -> list[Any]:
-            joined = "".join(cells)
-            if "_" in joined or " " in joined:  # int()/float() allow these, TDTP does not
-                raise ValueError(joined)
-            return list(map(convert, cells))
+        def scalars(cells: Sequence[str]) -> list[Any]:
+            if not column.fullmatch("\x00".join(cells)):
+                raise ValueError("syntax")
+            out = list(map(convert, cells))
+            if check_inf and (math.inf in out or -math.inf in out):
+                raise ValueError("infinity")  # "1e400" overflows; only "inf" may be inf
+            if check_range and out and (min(out) < _INT64[0] or max(out) > _INT64[1]):
+                raise ValueError("range")
+            return out
 
-        return numbers
-    if kind in DATE_KINDS and kind != DATE:
+        return scalars
+    if kind in DATE_KINDS:
+        column = _column_pattern(_TIMESTAMP)
         fromiso = datetime.fromisoformat
         aware = bool(field.timezone)
 
         def instants(cells: Sequence[str]) -> list[Any]:
-            joined = "\x00".join(cells) + "\x00"
+            joined = "\x00".join(cells)
+            if not column.fullmatch(joined):
+                raise ValueError("syntax")
+            joined += "\x00"
             if joined.count("Z\x00") != len(cells):
                 raise ValueError("not all UTC")
             if aware:

@@ -93,3 +93,5 @@ class DataInfo:
     tail: bool = False
     carry: str | None = None
     encryption: str | None = None
+    #: Whether a ``<Data>`` element was met (head-only parses stop after it).
+    seen: bool = False

@@ -228,7 +228,22 @@ def _data_info(el: _Element) -> DataInfo:
         tail=parse_bool(el.get("tail"), "Data/tail"),
         carry=el.get("carry"),
         encryption=el.get("encryption") or None,
+        seen=True,
     )
+
+
+def _syntax_message(exc: etree.XMLSyntaxError) -> str:
+    """libxml2's first complaint with its position (iterparse's own message is often
+    just "no element found")."""
+    errors = list(exc.error_log) if exc.error_log else []
+    if errors:
+        first = errors[0]
+        return f"{first.message.strip()} (line {first.line}, column {first.column})"
+    return f"{exc.msg} (line {exc.lineno})" if exc.lineno else str(exc.msg)
+
+
+def data_seen(data: DataInfo) -> bool:
+    return data.seen
 
 
 def parse_packet(source: Source, *, head_only: bool = False, tolerant: bool = False) -> PacketInfo:
@@ -238,9 +253,7 @@ def parse_packet(source: Source, *, head_only: bool = False, tolerant: bool = Fa
     try:
         return _parse_stream(fh, name, head_only=head_only)
     except etree.XMLSyntaxError as exc:
-        msg = str(exc.msg) if getattr(exc, "msg", None) else str(exc)
-        line = f"line {exc.lineno}" if getattr(exc, "lineno", None) else "XML"
-        raise PacketError(f"not well-formed XML at {line}: {msg}").at(name) from None
+        raise PacketError(f"not well-formed XML: {_syntax_message(exc)}").at(name) from None
     finally:
         if fh is not source:
             fh.close()
@@ -276,12 +289,12 @@ def _parse_stream(fh: IO[bytes], name: str, *, head_only: bool) -> PacketInfo:
             elif depth == 2 and el.tag == "Data":
                 in_data = True
                 data = _data_info(el)
-                if head_only:
+                if head_only and schema is not None and header_el is not None:
                     break
             continue
         depth -= 1
         if in_data:
-            if depth == 2 and el.tag == "R":
+            if depth == 2 and el.tag == "R" and not head_only:
                 append(el.text or "")
                 if len(rows) % 4096 == 0:
                     parent = el.getparent()
@@ -296,12 +309,16 @@ def _parse_stream(fh: IO[bytes], name: str, *, head_only: bool) -> PacketInfo:
         tag = el.tag
         if tag == "Header":
             header_el = el
+            if head_only and schema is not None and data_seen(data):
+                break
         elif tag == "Schema":
             if len(etree.tostring(el)) > MAX_SCHEMA_BYTES:
                 raise PacketError(
                     f"schema is over {MAX_SCHEMA_BYTES} bytes, refusing to parse"
                 ).at(name)
             schema, schema_xxh3 = parse_schema(el)
+            if head_only and header_el is not None and data_seen(data):
+                break
         elif tag == "Query":
             info["query_element"] = el
         elif tag == "QueryContext":

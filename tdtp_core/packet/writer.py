@@ -518,23 +518,30 @@ def write_packet_files(
     target = Path(path)
     if target.parent and not target.parent.exists():
         raise TdtpError(f"output directory {str(target.parent)!r} does not exist")
+    with encode_stream(stream, options) as writer:
+        return save_parts(writer, target)
+
+
+def save_parts(writer: PacketWriter, path: str | os.PathLike[str]) -> list[PartResult]:
+    """Write a finished writer's parts as files: temporary names, renamed only once all
+    of them are complete, so a failure leaves nothing behind."""
+    target = Path(path)
     results: list[PartResult] = []
     temps: list[tuple[Path, Path]] = []
-    with encode_stream(stream, options) as writer:
-        try:
-            for part, total, data in writer.emit():
-                final = part_path(target, part.number, total)
-                tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
-                temps.append((tmp, final))
-                tmp.write_bytes(data)
-                results.append(PartResult(final, part.message_id, part.number, total,
-                                          part.rows, part.hashes, len(data)))
-            for tmp, final in temps:
-                os.replace(tmp, final)
-        except BaseException:
-            for tmp, _ in temps:
-                tmp.unlink(missing_ok=True)
-            raise
+    try:
+        for part, total, data in writer.emit():
+            final = part_path(target, part.number, total)
+            tmp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.tmp")
+            temps.append((tmp, final))
+            tmp.write_bytes(data)
+            results.append(PartResult(final, part.message_id, part.number, total,
+                                      part.rows, part.hashes, len(data)))
+        for tmp, final in temps:
+            os.replace(tmp, final)
+    except BaseException:
+        for tmp, _ in temps:
+            tmp.unlink(missing_ok=True)
+        raise
     return results
 
 

@@ -1,0 +1,15 @@
+"""tdtp plugin: the ``zstd`` codec. Only the hook lives here, so discovery stays cheap."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tdtp_core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tdtp_core.plugins import Registrar
+
+
+@hookimpl
+def tdtp_register_codecs(registry: Registrar) -> None:
+    registry.add("zstd", "tdtp_codec_zstd.codec:ZstdCodec")
