@@ -1,0 +1,16 @@
+"""tdtp plugin: the PostgreSQL adapter. Registers an import string only; nothing heavy loads."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tdtp_core.hookspecs import hookimpl
+
+if TYPE_CHECKING:
+    from tdtp_core.plugins import Registrar
+
+
+@hookimpl
+def tdtp_register_adapters(registry: Registrar) -> None:
+    registry.add("postgresql", "tdtp_adapter_postgres.adapter:PostgresAdapter",
+                 schemes=("postgresql", "postgres"))

@@ -1,0 +1,82 @@
+"""The contract between the shared SQL adapter and one database's type mapping.
+
+Each plugin's ``types.py`` subclasses :class:`TypeMap` with the table of protocol §9 for
+its database, both ways, and says which driver values need converting. Conversions are
+per value but only for the columns that need them; the rest pass through untouched.
+"""
+
+from __future__ import annotations
+
+import re
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.types import TypeEngine
+
+from tdtp_core.types import Field
+
+#: Driver value (never None) → the stream's Python value for the field.
+Reader = Callable[[Any], Any]
+#: Stream value of the target field's kind (never None) → what the driver binds.
+Binder = Callable[[Any], Any]
+
+_PARAMS = re.compile(r"\(([^()]*)\)")
+_TAIL = re.compile(r"\s+(COLLATE|CHARACTER SET|CHARSET)\s+.*$", re.IGNORECASE)
+
+
+@dataclass(frozen=True, slots=True)
+class NativeType:
+    """A column's type as the database declares it: ``NUMERIC(10, 2)`` → base + params."""
+
+    text: str
+    base: str
+    params: tuple[int, ...] = ()
+
+    @classmethod
+    def parse(cls, text: str) -> NativeType:
+        """Split a declared type; the base is upper-cased with the parentheses removed."""
+        clean = _TAIL.sub("", text.strip())
+        params: list[int] = []
+        for group in _PARAMS.findall(clean):
+            for item in group.split(","):
+                item = item.strip()
+                if item.isdigit():
+                    params.append(int(item))
+                elif item.upper() == "MAX":
+                    params.append(-1)
+        base = " ".join(_PARAMS.sub("", clean).upper().split())
+        return cls(text, base, tuple(params))
+
+    @property
+    def length(self) -> int | None:
+        return self.params[0] if len(self.params) == 1 and self.params[0] > 0 else None
+
+    @property
+    def precision_scale(self) -> tuple[int | None, int | None]:
+        if len(self.params) >= 2:
+            return self.params[0], self.params[1]
+        if len(self.params) == 1:
+            return self.params[0], 0
+        return None, None
+
+
+class TypeMap(ABC):
+    """One database's mapping between native column types and TDTP fields."""
+
+    @abstractmethod
+    def to_field(self, name: str, native: NativeType, *, key: bool = False) -> Field:
+        """The TDTP field for a column of this native type (protocol §9, native → TDTP)."""
+
+    @abstractmethod
+    def to_column_type(self, field: Field) -> TypeEngine[Any]:
+        """The column type ``CREATE TABLE`` uses for a packet field (TDTP → native)."""
+
+    def reader(self, field: Field, native: NativeType) -> Reader | None:
+        """How to turn this column's driver values into stream values; None: as they are."""
+        return None
+
+    def binder(self, field: Field, native: NativeType) -> Binder | None:
+        """How to turn stream values into what the driver binds; None: as they are."""
+        return None
