@@ -528,7 +528,7 @@ def _text_encoder(field: Field, replace_invalid: bool) -> Encoder:
                             "(use the replace option to write U+FFFD instead)",
                         )
                     out[i] = INVALID_XML_CHARS.sub("\ufffd", v)
-        if flags and NULL_MARKER in out:
+        if NULL_MARKER in out:
             flags |= HAS_MARKER_TEXT
         return out, flags
 

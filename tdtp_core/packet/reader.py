@@ -53,7 +53,13 @@ _DECODE_CHUNK = 8192
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _PART_NAME = re.compile(r"^(.+)_part_(\d+)_of_(\d+)(\..+)$")
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-_PRIVATE_BASE = 0xF700  # tolerant mode maps raw control characters here and back
+# Tolerant mode writes a raw control character c inside <R> as SHIELD + chr(BASE + c) and
+# a real SHIELD as two, so reading back is exact for every text.
+_PRIVATE_BASE = 0xF700
+_SHIELD = "\uf8ff"
+_SHIELD_BYTES = _SHIELD.encode()
+_ROW_ELEMENT = re.compile(rb"(<R>)(.*?)(</R>)", re.DOTALL)
+_SHIELDED = re.compile(f"{_SHIELD}(.)", re.DOTALL)
 
 
 def version_tuple(version: str) -> tuple[int, ...]:
@@ -136,9 +142,17 @@ def _open(source: Source, tolerant: bool) -> IO[bytes]:
     if tolerant:
         raw = fh.read()
         fh.close()
-        fh = io.BytesIO(_RAW_CONTROL.sub(
-            lambda m: chr(_PRIVATE_BASE + m.group()[0]).encode(), raw))
+        fh = io.BytesIO(_ROW_ELEMENT.sub(_shield_controls, raw))
     return fh
+
+
+def _shield_controls(m: re.Match[bytes]) -> bytes:
+    """Inside one ``<R>``: double the shield character, and write each raw control
+    character as the shield followed by its private-use stand-in (reversible)."""
+    body = m.group(2).replace(_SHIELD_BYTES, _SHIELD_BYTES * 2)
+    body = _RAW_CONTROL.sub(
+        lambda c: _SHIELD_BYTES + chr(_PRIVATE_BASE + c.group()[0]).encode(), body)
+    return m.group(1) + body + m.group(3)
 
 
 def discover_parts(path: Path) -> list[Path]:
@@ -232,6 +246,26 @@ def _data_info(el: _Element) -> DataInfo:
     )
 
 
+_DECLARATION = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([^"']*)["']""")
+
+
+def _check_declaration(fh: IO[bytes], name: str) -> None:
+    """Only UTF-8 documents (spec §1.1): read the declaration before lxml decodes."""
+    head = fh.read(512)
+    fh.seek(0)
+    if head.startswith(b"\xef\xbb\xbf"):
+        head = head[3:]
+    elif head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise PacketError("encoding must be UTF-8, not UTF-16").at(name)
+    m = _DECLARATION.match(head)
+    if m and m.group(1).decode("ascii", "replace").upper().replace("_", "-") not in (
+        "UTF-8", "UTF8",
+    ):
+        raise PacketError(
+            f"encoding must be UTF-8, not {m.group(1).decode('ascii', 'replace')}"
+        ).at(name)
+
+
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
     """libxml2's first complaint with its position (iterparse's own message is often
     just "no element found")."""
@@ -251,9 +285,15 @@ def parse_packet(source: Source, *, head_only: bool = False, tolerant: bool = Fa
     name = _name_of(source)
     fh = _open(source, tolerant)
     try:
+        _check_declaration(fh, name)
+        etree.clear_error_log()
         return _parse_stream(fh, name, head_only=head_only)
     except etree.XMLSyntaxError as exc:
         raise PacketError(f"not well-formed XML: {_syntax_message(exc)}").at(name) from None
+    except TdtpError as exc:
+        if not exc.where or name not in exc.where:
+            exc.at(name)
+        raise
     finally:
         if fh is not source:
             fh.close()
@@ -351,9 +391,6 @@ def _check_document(root: _Element, name: str) -> None:
     docinfo = root.getroottree().docinfo
     if getattr(docinfo, "doctype", None) or docinfo.internalDTD is not None:
         raise PacketError("document type declarations (DTD) are not allowed").at(name)
-    encoding = (docinfo.encoding or "UTF-8").upper().replace("_", "-")
-    if encoding not in ("UTF-8", "UTF8"):
-        raise PacketError(f"encoding must be UTF-8, not {docinfo.encoding}").at(name)
     if docinfo.xml_version not in (None, "1.0"):
         raise PacketError(f"XML version must be 1.0, not {docinfo.xml_version}").at(name)
     if root.get("protocol") != PROTOCOL:
@@ -376,7 +413,8 @@ def _validate_structure(p: PacketInfo, root: _Element) -> None:
         raise PacketError("Header/MessageID is missing").at(where)
     if h.packet_type == "response" and not h.in_reply_to:
         p.warnings.append("response packet without InReplyTo")
-        warnings.warn(f"{where}: response packet without InReplyTo", stacklevel=4)
+        if p.rows is not None:  # warn once: on the full parse, not the head scan
+            warnings.warn(f"{where}: response packet without InReplyTo", stacklevel=4)
     if (h.part_number or h.total_parts) and not (1 <= h.part_number <= h.total_parts):
         raise PacketError(
             f"PartNumber {h.part_number} is not within 1..TotalParts ({h.total_parts})"
@@ -422,7 +460,9 @@ def _decompress(p: PacketInfo, rows: list[str]) -> list[str]:
         decoded = payload.decode("utf-8")
     except UnicodeDecodeError:
         raise PacketError("decompressed rows are not valid UTF-8").at(where) from None
-    out = decoded.split("\n") if decoded else []
+    # A compressed part always has at least one row (empty tables are never compressed),
+    # so an empty payload is one empty row (spec §4.2: keep empty rows).
+    out = decoded.split("\n")
     h = p.header
     if h.records_in_part and is_legacy(p.version) and h.records_in_part != len(out):
         raise PacketError(
@@ -472,13 +512,13 @@ def recover_rows(p: PacketInfo, *, verify: bool = True) -> RecoveredPart:
     return RecoveredPart(p, p.schema, columns, len(rows), escaped)
 
 
+def _unshield(m: re.Match[str]) -> str:
+    c = m.group(1)
+    return c if c == _SHIELD else chr(ord(c) - _PRIVATE_BASE)
+
+
 def _restore_controls(text: str) -> str:
-    if not any(_PRIVATE_BASE <= ord(c) < _PRIVATE_BASE + 32 for c in text):
-        return text
-    return "".join(
-        chr(ord(c) - _PRIVATE_BASE) if _PRIVATE_BASE <= ord(c) < _PRIVATE_BASE + 32 else c
-        for c in text
-    )
+    return _SHIELDED.sub(_unshield, text) if _SHIELD in text else text
 
 
 def _text_columns(rec: RecoveredPart, start: int, stop: int, tolerant: bool) -> list[Any]:

@@ -168,6 +168,10 @@ class PacketWriter:
             column_encoder(f, replace_invalid=opts.replace_invalid) for f in schema.fields
         ]
         self.text_cols = {i for i, f in enumerate(schema.fields) if f.is_text and not f.is_time}
+        entries = schema.dictionary or ()
+        self.dictionary: tuple[dict[str, str], set[str]] | None = (
+            ({e.full: e.short for e in entries}, {e.short for e in entries}) if entries else None
+        )
         self.batch_id = opts.message_id or new_batch_id(opts.packet_type)
         self.parted = opts.packet_type in _PARTED_TYPES and opts.message_id is None
         self.part_size = opts.part_size or DEFAULT_PART_SIZE
@@ -215,12 +219,11 @@ class PacketWriter:
                 cells, flags = encode(col)
             except CellError as exc:
                 raise exc.at(f"table {self.table!r} row {base + exc.index + 1}") from None
-            except (TypeError, ValueError) as exc:
-                f = self.schema.fields[i]
-                raise SchemaError(
-                    f"field {f.name!r} ({f.type}): {exc}"
-                ).at(f"table {self.table!r}") from None
+            except (TypeError, ValueError, ArithmeticError) as exc:
+                raise self._value_error(i, col, base, exc) from None
             if i in text_cols:
+                if self.dictionary:
+                    cells = self._contract(cells, i, base)
                 cells, xml = escape_column(cells)
                 if xml:
                     flags |= NEEDS_XML_ESCAPE
@@ -239,13 +242,48 @@ class PacketWriter:
             # Row cost in the written packet: its text and "<R></R>".
             acc = list(accumulate((s + 7 for s in sizes[start:]), initial=pending.size))
             fit = bisect_right(acc, self._row_budget) - 1
-            if fit == 0 and not pending.rows:
+            if fit <= 0:
+                if pending.rows:  # the pending part is full: close it, then go on
+                    self._close_part()
+                    continue
                 fit = 1  # a row larger than the budget travels alone
             pending.rows.extend(rows[start : start + fit])
             pending.size = acc[fit]
             start += fit
             if start < n:
                 self._close_part()
+
+    def _contract(self, cells: list[str], index: int, base: int) -> list[str]:
+        """Write dictionary values as their tokens (spec §6.7); a value that *is* a
+        token would be expanded on read, so it is refused."""
+        fulls, shorts = self.dictionary
+        out = []
+        for row, cell in enumerate(cells):
+            token = fulls.get(cell)
+            if token is not None:
+                out.append(token)
+            elif cell in shorts:
+                raise SchemaError(
+                    f"field {self.schema.fields[index].name!r}: value {cell!r} equals a "
+                    "dictionary token and would be read back as its full value"
+                ).at(f"table {self.table!r} row {base + row + 1}")
+            else:
+                out.append(cell)
+        return out
+
+    def _value_error(
+        self, index: int, column: Sequence[Any], base: int, exc: Exception
+    ) -> SchemaError:
+        """Name the row whose value the field's encoder refused."""
+        f = self.schema.fields[index]
+        encode = self.encoders[index]
+        for row, value in enumerate(column):
+            try:
+                encode([value])
+            except (TypeError, ValueError, ArithmeticError) as cell_exc:
+                return SchemaError(f"field {f.name!r} ({f.type}): {cell_exc}").at(
+                    f"table {self.table!r} row {base + row + 1}")
+        return SchemaError(f"field {f.name!r} ({f.type}): {exc}").at(f"table {self.table!r}")
 
     @staticmethod
     def _size_of(rows: list[str]) -> int:
@@ -281,7 +319,7 @@ class PacketWriter:
     def _part_schema(self, flags: Sequence[int]) -> tuple[Schema, str]:
         """The part's schema with the special values its rows use (spec §5.4)."""
         null_marker = NULL_MARKER
-        if any(f & HAS_MARKER_TEXT for f in flags):
+        if any(f & HAS_MARKER_TEXT and f & HAS_NULL for f in flags):
             null_marker = f"[NULL:{secrets.token_hex(4)}]"
         fields: list[Field] = []
         for f, fl in zip(self.part_schema.fields, flags, strict=True):
