@@ -7,6 +7,8 @@ traceback.
 
 from __future__ import annotations
 
+from typing import Self
+
 
 class TdtpError(Exception):
     """Base of every error a user can cause. ``where`` names the file, part, row or field."""
@@ -22,7 +24,7 @@ class TdtpError(Exception):
     def __str__(self) -> str:
         return f"{self.where}: {self.message}" if self.where else self.message
 
-    def at(self, where: str) -> TdtpError:
+    def at(self, where: str) -> Self:
         """Prefix a location (outermost last), keeping the error's class."""
         self.where = f"{where}: {self.where}" if self.where else where
         return self

@@ -15,7 +15,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from itertools import repeat
 from operator import attrgetter
 from typing import Any

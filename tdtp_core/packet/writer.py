@@ -256,6 +256,7 @@ class PacketWriter:
     def _contract(self, cells: list[str], index: int, base: int) -> list[str]:
         """Write dictionary values as their tokens (spec §6.7); a value that *is* a
         token would be expanded on read, so it is refused."""
+        assert self.dictionary is not None
         fulls, shorts = self.dictionary
         out = []
         for row, cell in enumerate(cells):
