@@ -269,7 +269,7 @@ def _check_declaration(fh: IO[bytes], name: str) -> None:
 def _syntax_message(exc: etree.XMLSyntaxError) -> str:
     """libxml2's first complaint with its position (iterparse's own message is often
     just "no element found")."""
-    errors: list[Any] = list(exc.error_log or ())  # type: ignore[call-overload]
+    errors: list[Any] = list(exc.error_log or ())  # type: ignore[arg-type]
     if errors:
         first = errors[0]
         return f"{first.message.strip()} (line {first.line}, column {first.column})"
