@@ -1,0 +1,57 @@
+"""Filter values typed by their field: what both executors (memory and SQL) agree on.
+
+A filter literal is parsed with the field's type (DECISIONS 10), so ``Balance > 1000``
+compares numbers and ``d < '2024-02-01'`` compares dates. Literals that make every
+comparison unknown (NULL, NaN, "no date") are recognised once, at compile time.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from tdtp_core.errors import QueryError, SchemaError
+from tdtp_core.types import NODATE, Field, Schema
+from tdtp_core.values import parse_value
+
+
+def field_index(schema: Schema, name: str) -> int:
+    """Position of ``name`` (exact, else case-insensitive); unknown is a QueryError."""
+    try:
+        return schema.index(name)
+    except SchemaError:
+        known = ", ".join(schema.names) or "none"
+        raise QueryError(f"field {name!r} not found in schema (fields: {known})") from None
+
+
+def parse_literal(field: Field, text: str) -> Any:
+    """``text`` as a value of ``field``'s type. SpecialValues markers are wire encoding,
+    not query syntax, so ``'[NULL]'`` stays that text; an empty literal is NULL for
+    non-text types (spec §2.4)."""
+    plain = field.replace(special_values=None) if field.special_values else field
+    try:
+        return parse_value(plain, text)
+    except SchemaError as exc:
+        raise QueryError(f"filter value does not fit: {exc.message}") from None
+
+
+def is_unknown(value: Any) -> bool:
+    """NULL, NaN and "no date": every comparison with them is unknown, never true."""
+    if value is None or value is NODATE:
+        return True
+    if isinstance(value, float):
+        return value != value
+    return isinstance(value, Decimal) and value.is_nan()
+
+
+def list_items(value: str) -> list[str]:
+    """An ``in``/``not_in`` value split as the reference splits it: on ``,``, trimmed."""
+    return [item.strip() for item in value.split(",")]
+
+
+def like_regex(pattern: str) -> re.Pattern[str]:
+    """SQL LIKE as a whole-string regex: ``%`` any run, ``_`` one character, no escape
+    character; DOTALL so ``%`` spans newlines as it does in SQL."""
+    parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern]
+    return re.compile("".join(parts), re.DOTALL)
