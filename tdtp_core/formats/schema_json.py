@@ -54,20 +54,24 @@ def _field(item: Any) -> Field:
     return Field(name, str(item.get("type", "TEXT")), key=bool(item.get("key", False)), **attrs)
 
 
+def schema_from_dict(data: Any) -> tuple[str | None, Schema]:
+    """The table name (if stated) and the validated schema of ``schema_to_dict`` output."""
+    if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
+        raise SchemaError("expected an object with a 'fields' list")
+    schema = Schema(_field(item) for item in data["fields"])
+    schema.validate()
+    table = data.get("table")
+    return (table if isinstance(table, str) and table else None), schema
+
+
 def read_sidecar(path: Path) -> tuple[str | None, Schema]:
     """The table name (if stated) and the validated schema in a sidecar file."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict) or not isinstance(data.get("fields"), list):
-            raise SchemaError("expected an object with a 'fields' list")
-        schema = Schema(_field(item) for item in data["fields"])
-        schema.validate()
+        return schema_from_dict(json.loads(path.read_text(encoding="utf-8")))
     except json.JSONDecodeError as exc:
         raise SchemaError(f"invalid JSON: {exc}", where=str(path)) from None
     except SchemaError as exc:
         raise exc.at(str(path)) from None
-    table = data.get("table")
-    return (table if isinstance(table, str) and table else None), schema
 
 
 def write_sidecar(path: Path, schema: Schema, table: str) -> None:
