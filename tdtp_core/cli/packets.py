@@ -12,10 +12,12 @@ import typer
 
 from tdtp_core import inspect_packet, read_packets
 from tdtp_core.cli import options
+from tdtp_core.cli import processor_options as po
 from tdtp_core.cli.main import error_line
 from tdtp_core.errors import ConfigError, TdtpError
 from tdtp_core.formats.schema_json import schema_to_dict
 from tdtp_core.plugins import get_host
+from tdtp_core.processors import apply
 from tdtp_core.values import format_value
 
 if TYPE_CHECKING:
@@ -210,6 +212,10 @@ def convert(
     compact: options.Compact = False,
     fixed_fields: options.FixedFields = None,
     part_size: options.PartSize = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -221,7 +227,9 @@ def convert(
       tdtp convert big.tdtp.xml -o parts/big.tdtp.xml --part-size 1MB
       tdtp convert users.tdtp.xml -o users.csv
       tdtp convert orders.tdtp.xml -o orders.c.tdtp.xml --compact --fixed-fields region
+      tdtp convert users.tdtp.xml -o safe.tdtp.xml --mask email:email --mask phone:phone
     """
+    chain = po.processor_chain(mask, normalize, validate, process)
     host = get_host()
     source_formats = {host.format_for_path(p).name for p in inputs}
     if len(source_formats) > 1:
@@ -235,7 +243,7 @@ def convert(
         "part_size": part_size,
     }
     given = {k: v for k, v in write_options.items() if v is not None}
-    stream = host.format_for_path(inputs[0]).read(inputs)
+    stream = apply(host.format_for_path(inputs[0]).read(inputs), chain)
     counter = _Counter()
     written = host.format_for_path(output).write(
         stream.derive(counter.count(stream.batches())), output, **given
@@ -264,4 +272,4 @@ class _Counter:
 def register(app: typer.Typer) -> None:
     app.command("show")(show)
     app.command("verify")(verify)
-    app.command("convert")(convert)
+    app.command("convert", cls=po.ProcessingCommand)(convert)

@@ -10,8 +10,10 @@ import typer
 
 from tdtp_core import inspect_packet, read_packets
 from tdtp_core.cli import options
+from tdtp_core.cli import processor_options as po
 from tdtp_core.cli.packets import Packets
 from tdtp_core.plugins import get_host
+from tdtp_core.processors import apply
 from tdtp_core.tdtql import parse
 from tdtp_core.tdtql.query import ExecutionResults
 from tdtp_core.tdtql.requests import answer_request, build_request, write_response
@@ -65,6 +67,10 @@ def filter_packets(
     compress_level: options.CompressLevel = 3,
     integrity: options.Integrity = False,
     part_size: options.PartSize = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -80,9 +86,10 @@ def filter_packets(
       tdtp filter users.tdtp.xml -w "City IN ('Omsk', 'SPb')" -w "NOT IsActive = 1" -o x.csv
       tdtp filter big.tdtp.xml --order-by "CreatedAt DESC, ID" --limit 100 -o top.tdtp.xml
     """
+    chain = po.processor_chain(mask, normalize, validate, process)
     query = parse(where=where, order_by=order_by, limit=limit, offset=offset)
     stream = read_packets(*packets)
-    result = query.apply(stream)
+    result = apply(query.apply(stream), chain)
     fmt = get_host().format_for_path(output)
     given = _packet_options(compress, compress_level, integrity, part_size)
     if fmt.name == "tdtp":
@@ -135,6 +142,10 @@ def answer(
     compress_level: options.CompressLevel = 3,
     integrity: options.Integrity = False,
     part_size: options.PartSize = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -146,10 +157,12 @@ def answer(
       tdtp answer req.tdtp.xml users.tdtp.xml -o resp.tdtp.xml
       tdtp answer req.tdtp.xml sqlite:///shop.db -o resp.tdtp.xml
     """
+    chain = po.processor_chain(mask, normalize, validate, process)
     given = _packet_options(compress, compress_level, integrity, part_size)
     source = sources[0] if len(sources) == 1 and "://" in sources[0] else \
         [Path(s) for s in sources]
-    written = answer_request(request_packet, source, output, **given)
+    written = answer_request(request_packet, source, output,
+                             process=lambda result: apply(result, chain), **given)
     head = inspect_packet(written[0])
     context = head.query_context()
     _report(head.header.table_name, context.results if context else None, written, quiet,
@@ -157,6 +170,6 @@ def answer(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("filter")(filter_packets)
+    app.command("filter", cls=po.ProcessingCommand)(filter_packets)
     app.command("request")(request)
-    app.command("answer")(answer)
+    app.command("answer", cls=po.ProcessingCommand)(answer)

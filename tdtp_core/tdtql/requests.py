@@ -9,7 +9,7 @@ nothing here: the packet reader exposes ``stream.query_context``.
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,12 +78,15 @@ def answer_request(
     request: TableStream | PathLike,
     sources: TableStream | PathLike | Sequence[PathLike],
     out_path: PathLike,
+    *,
+    process: Callable[[TableStream], TableStream] | None = None,
     **options: Any,
 ) -> list[Path]:
     """Run a request packet's query and write the response to the request's sender.
 
     ``sources`` is the packet set holding the table (paths or a stream), or a database
-    URL, where the query runs as SQL on the table the request names.
+    URL, where the query runs as SQL on the table the request names. ``process`` runs on
+    the result before it is written (the processor chain: masking never skipped).
     """
     req = _open(request)
     header = req.header
@@ -95,6 +98,8 @@ def answer_request(
         raise QueryError(f"request {header.message_id} carries no <Query>")
 
     def reply(result: TableStream) -> list[Path]:
+        if process is not None:
+            result = process(result)
         return write_response(result, out_path, in_reply_to=header.message_id,
                               sender=header.recipient, recipient=header.sender, **options)
 
