@@ -63,6 +63,9 @@ CORE_COMMANDS: dict[str, CoreCommand] = {
     "receive": CoreCommand(_BROKERS, "Write the packets waiting on a broker to files."),
     "dlq": CoreCommand(_BROKERS, "List, show, replay or purge dead letters."),
     "audit": CoreCommand(_BROKERS, "Show the audit log."),
+    "diff": CoreCommand("tdtp_core.cli.compare", "Show rows added, removed and changed in B."),
+    "merge": CoreCommand("tdtp_core.cli.compare", "Merge tables with the same fields into one."),
+    "pipeline": CoreCommand("tdtp_core.cli.pipeline", "Run ETL pipelines described in YAML."),
     "plugins": CoreCommand(
         "tdtp_core.cli.plugins_cmd", "List installed plugins, their components and status."
     ),
