@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tdtp_core.cli import options
+from tdtp_core.cli import processor_options as po
 from tdtp_core.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -93,6 +94,10 @@ def send(
     retry_time: RetryTime = None,
     breaker_threshold: BreakerThreshold = None,
     breaker_cooldown: BreakerCooldown = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -102,16 +107,27 @@ def send(
     the broker goes away. Parts larger than the broker's message limit are re-written
     smaller first.
 
+    With processors (--mask …) the packets are decoded, processed and re-encoded;
+    without, their bytes are sent as they are.
+
     Example: tdtp send orders.tdtp.xml "amqp://app:secret@mq:5672/%2F?queue=orders"
     """
-    from tdtp_core.brokers.sending import send_packets
+    from tdtp_core.brokers.sending import send_packets, send_stream
 
+    chain = po.processor_chain(mask, normalize, validate, process)
     if len(args) < 2:
         raise typer.BadParameter("give at least one packet and the broker URL")
     *packets, broker = args
     _logging(quiet)
-    result = send_packets(packets, _url(broker), resilience=_resilience(
-        retries, retry_time, breaker_threshold, breaker_cooldown))
+    resilience = _resilience(retries, retry_time, breaker_threshold, breaker_cooldown)
+    if len(chain):
+        from tdtp_core import read_packets
+        from tdtp_core.processors import apply
+
+        result = send_stream(apply(read_packets(*packets), chain), _url(broker),
+                             resilience=resilience, source=packets[0])
+    else:
+        result = send_packets(packets, _url(broker), resilience=resilience)
     _emit(result.as_dict(), json_out,
           f"sent {result.messages} message(s), {result.rows} row(s) in "
           f"{len(result.sets)} set(s) to {result.broker}", quiet)
@@ -142,6 +158,10 @@ def listen(
     retry_time: RetryTime = None,
     breaker_threshold: BreakerThreshold = None,
     breaker_cooldown: BreakerCooldown = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -156,10 +176,11 @@ def listen(
     """
     from tdtp_core.brokers.listener import listen as run
 
+    chain = po.processor_chain(mask, normalize, validate, process)
     _logging(quiet)
     stats = run(_url(broker), _url(target), table=table, strategy=strategy.value,
                 create=create, max_messages=max_messages, idle_timeout=idle_timeout,
-                dlq=dlq, set_timeout=set_timeout,
+                dlq=dlq, set_timeout=set_timeout, processors=list(chain),
                 resilience=_resilience(retries, retry_time, breaker_threshold,
                                        breaker_cooldown))
     _emit(stats.as_dict(), json_out,
@@ -380,8 +401,8 @@ def audit_show(
 
 
 def register(app: typer.Typer) -> None:
-    app.command("send")(send)
-    app.command("listen")(listen)
+    app.command("send", cls=po.ProcessingCommand)(send)
+    app.command("listen", cls=po.ProcessingCommand)(listen)
     app.command("receive")(receive)
     app.add_typer(dlq_app, name="dlq")
     app.add_typer(audit_app, name="audit")

@@ -17,10 +17,15 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from tdtp_core import audit
 from tdtp_core.cli import options
+from tdtp_core.cli import processor_options as po
 from tdtp_core.errors import ConfigError
+from tdtp_core.processors import apply
+from tdtp_core.sql.urls import mask_url
 
 if TYPE_CHECKING:
+    from tdtp_core.packet.writer import PartResult
     from tdtp_core.protocols import Adapter, ImportResult
     from tdtp_core.sql import SqlAdapter
     from tdtp_core.stream import Batch, TableStream
@@ -85,23 +90,35 @@ def _say(summary: dict[str, Any], line: str, *, quiet: bool, json_out: bool) -> 
 def _write(stream: TableStream, output: Path, *, query: Query | None = None,
            compress: str | None = None, compress_level: int = 3, integrity: bool = False,
            compact: bool = False, fixed_fields: str | None = None,
-           part_size: int | None = None) -> list[Path]:
-    from tdtp_core import write_packets
+           part_size: int | None = None) -> list[PartResult]:
     from tdtp_core.packet.model import DIRECT_EXPORT
+    from tdtp_core.packet.writer import WriteOptions, write_packet_files
 
-    return write_packets(
-        stream, output, compress=compress, compress_level=compress_level,
+    return write_packet_files(stream, output, WriteOptions(
+        compress=compress, compress_level=compress_level,
         integrity=integrity, compact=compact, fixed_fields=options.split_names(fixed_fields),
         part_size=part_size, packet_type="response" if query else "reference",
         in_reply_to=DIRECT_EXPORT if query else None, query=query,
         query_context=stream.query_context if query else None,
-    )
+    ))
+
+
+def _audit_parts(entry: audit.AuditEntry, parts: list[PartResult]) -> None:
+    """Record MessageIDs and hashes (never cell values) of what was written."""
+    entry.message_ids = [p.message_id for p in parts]
+    for p in parts:
+        if p.hashes is not None:
+            entry.hashes[p.message_id] = p.hashes.packet
 
 
 def export(
     url: Url,
     table: Table,
-    output: Output,
+    output: Annotated[Path | None, typer.Option(
+        "--output", "-o", help="Packet file to write.")] = None,
+    to: Annotated[str | None, typer.Option(
+        "--to", metavar="BROKER_URL",
+        help="Publish the packets to a broker instead of writing files.")] = None,
     sql: Annotated[str | None, typer.Option(
         "--query", metavar="SELECT",
         help="Export the result of this read-only SELECT; TABLE names the packet.")] = None,
@@ -115,10 +132,15 @@ def export(
     compact: options.Compact = False,
     fixed_fields: options.FixedFields = None,
     part_size: options.PartSize = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
-    """Export a table (filtered, sorted and paged by the database) to packet files.
+    """Export a table (filtered, sorted and paged by the database) to packet files or
+    straight to a broker.
 
     Examples:
 
@@ -127,7 +149,12 @@ def export(
       tdtp export shop orders -o big.tdtp.xml --where "total > 100" --compress zstd
 
       tdtp export shop report -o r.tdtp.xml --query "SELECT id, total FROM orders"
+
+      tdtp export shop orders --to "amqp://guest:guest@localhost/%2F?queue=orders"
     """
+    chain = po.processor_chain(mask, normalize, validate, process)
+    if (output is None) == (to is None):
+        raise ConfigError("give exactly one of --output FILE and --to BROKER_URL")
     adapter = open_adapter(url)
     query = _query(where, order_by, limit, offset)
     if sql is not None:
@@ -137,13 +164,32 @@ def export(
         stream = _sql_adapter(adapter, "--query").read_sql(sql, table=table)
     else:
         stream = adapter.read(table, query)
+    stream = apply(stream, chain)
     counter = _Counter()
-    paths = _write(counter.wrap(stream), output, query=query, compress=compress,
-                   compress_level=compress_level, integrity=integrity, compact=compact,
-                   fixed_fields=fixed_fields, part_size=part_size)
-    _say({"table": stream.table, "rows": counter.rows, "files": [str(p) for p in paths]},
-         f"Exported {counter.rows} row(s) of {stream.table} to "
-         f"{', '.join(str(p) for p in paths)}", quiet=quiet, json_out=json_out)
+    if to is not None:
+        from tdtp_core.brokers import send_stream
+        from tdtp_core.resilience import load_resilience
+
+        sent = send_stream(counter.wrap(stream), to, resilience=load_resilience(),
+                           source=mask_url(url), compress=compress,
+                           compress_level=compress_level, integrity=integrity,
+                           compact=compact, fixed_fields=options.split_names(fixed_fields),
+                           part_size=part_size)
+        _say(sent.as_dict(), f"Sent {counter.rows} row(s) of {stream.table} to "
+             f"{mask_url(to)} as {sent.messages} message(s)", quiet=quiet, json_out=json_out)
+        return
+    assert output is not None
+    with audit.operation("export", source=mask_url(url), target=str(output),
+                         table=stream.table) as entry:
+        parts = _write(counter.wrap(stream), output, query=query, compress=compress,
+                       compress_level=compress_level, integrity=integrity, compact=compact,
+                       fixed_fields=fixed_fields, part_size=part_size)
+        entry.rows = counter.rows
+        _audit_parts(entry, parts)
+    paths = [str(p.path) for p in parts]
+    _say({"table": stream.table, "rows": counter.rows, "files": paths},
+         f"Exported {counter.rows} row(s) of {stream.table} to {', '.join(paths)}",
+         quiet=quiet, json_out=json_out)
 
 
 def import_packets(
@@ -157,6 +203,10 @@ def import_packets(
     force: Annotated[bool, typer.Option(
         "--force", help="Import even a packet set the ledger says is already imported.")
     ] = False,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -174,6 +224,7 @@ def import_packets(
     from tdtp_core import read_packets
     from tdtp_core.cli.packets import packet_sets
 
+    chain = po.processor_chain(mask, normalize, validate, process)
     if len(args) < 2:
         raise typer.BadParameter("give at least one packet file and a database URL")
     *files, url = args
@@ -184,9 +235,17 @@ def import_packets(
     adapter = open_adapter(url)
     results: list[ImportResult] = []
     for group in packet_sets(paths):
-        stream = read_packets(*group)
-        result = adapter.write(stream, table=table, strategy=str(strategy.value),
-                               create=create, force=force)
+        with audit.operation("import", source=", ".join(map(str, group)),
+                             target=mask_url(url)) as entry:
+            stream = apply(read_packets(*group), chain)
+            entry.table = table or stream.table
+            result = adapter.write(stream, table=table, strategy=str(strategy.value),
+                                   create=create, force=force)
+            entry.rows = result.rows
+            entry.message_ids = list(result.message_ids)
+            entry.details["strategy"] = result.strategy
+            if result.skipped_duplicate:
+                entry.outcome = "duplicate"
         results.append(result)
         if not json_out and not quiet:
             typer.echo(_import_line(result))
@@ -220,6 +279,10 @@ def copy(
     order_by: options.OrderBy = None,
     limit: options.Limit = None,
     offset: options.Offset = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -229,11 +292,15 @@ def copy(
 
       tdtp copy sqlite:///shop.db orders postgresql://app@db/shop --create
     """
+    chain = po.processor_chain(mask, normalize, validate, process)
     src = open_adapter(source)
     dst = open_adapter(target)
-    stream = src.read(table, _query(where, order_by, limit, offset))
+    stream = apply(src.read(table, _query(where, order_by, limit, offset)), chain)
     name = to_table or stream.table.rpartition(".")[2]
-    result = dst.write(stream, table=name, strategy=str(strategy.value), create=create)
+    with audit.operation("copy", source=mask_url(source), target=mask_url(target),
+                         table=name) as entry:
+        result = dst.write(stream, table=name, strategy=str(strategy.value), create=create)
+        entry.rows = result.rows
     _say(_result_dict(result), _import_line(result), quiet=quiet, json_out=json_out)
 
 
@@ -289,6 +356,10 @@ def sync(
     compress: options.Compress = None,
     integrity: options.Integrity = False,
     part_size: options.PartSize = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
@@ -300,11 +371,13 @@ def sync(
     """
     from tdtp_core.sql.sync import sync_table
 
+    chain = po.processor_chain(mask, normalize, validate, process)
     adapter = _sql_adapter(open_adapter(url), "sync")
 
     def write(stream: TableStream, path: Path) -> list[Path]:
-        return _write(stream, path, compress=compress, integrity=integrity,
-                      part_size=part_size)
+        parts = _write(apply(stream, chain), path, compress=compress, integrity=integrity,
+                       part_size=part_size)
+        return [p.path for p in parts if p.path is not None]
 
     result = sync_table(adapter, table, tracking_column, out_dir, write,
                         state_file=state_file, reset=reset, limit=limit)
@@ -336,8 +409,9 @@ def demo(
     compress = _available_codec("zstd")
     packet = where / "orders.tdtp.xml"
     counter = _Counter()
-    paths = _write(counter.wrap(open_adapter(source).read("orders", query)), packet,
+    parts = _write(counter.wrap(open_adapter(source).read("orders", query)), packet,
                    query=query, compress=compress, integrity=True)
+    paths = [p.path for p in parts if p.path is not None]
     how = f"{compress}-compressed" if compress else "uncompressed (no zstd codec installed)"
     typer.echo(f"2. Exported {counter.rows} orders with total > 100 to {paths[0]} "
                f"({how}, with xxh3 integrity hashes)")
@@ -387,11 +461,11 @@ def _available_codec(name: str) -> str | None:
 
 
 def register(app: typer.Typer) -> None:
-    app.command("export")(export)
-    app.command("import")(import_packets)
-    app.command("copy")(copy)
+    app.command("export", cls=po.ProcessingCommand)(export)
+    app.command("import", cls=po.ProcessingCommand)(import_packets)
+    app.command("copy", cls=po.ProcessingCommand)(copy)
     app.command("list")(list_tables)
     app.command("inspect")(inspect)
-    app.command("sync")(sync)
+    app.command("sync", cls=po.ProcessingCommand)(sync)
     app.command("demo")(demo)
 
