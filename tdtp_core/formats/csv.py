@@ -24,6 +24,8 @@ from tdtp_core.types import TEXT, Field, Schema
 from tdtp_core.values import HAS_NULL, NULL_SENTINEL, CellError, column_decoder, column_encoder
 
 _QUOTING = ("minimal", "all")
+#: The largest cell read (2 GiB - 1: the limit must fit a C long everywhere).
+_MAX_CELL = 2**31 - 1
 
 
 def _delimiter(value: str) -> str:
@@ -158,6 +160,8 @@ def _read_batches(
 ) -> Iterator[Batch]:
     decoders = [column_decoder(f) for f in schema]
     width = len(schema)
+    # The csv module refuses cells over 128 KiB by default; a BLOB of 100 kB is one.
+    csv.field_size_limit(max(csv.field_size_limit(), _MAX_CELL))
 
     def decode(path: Path, rows: list[list[str]], lines: list[int]) -> Batch:
         try:

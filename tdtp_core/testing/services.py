@@ -14,12 +14,12 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from tdtp_core.sql.urls import mask_url
+from tdtp_core.testing import pytest_plugin
 
 POSTGRES_DEFAULT = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 MARIADB_DEFAULT = "mysql+pymysql://root@127.0.0.1:3306/test"
@@ -72,10 +72,8 @@ def mssql_url() -> str:
     return check_server(url)
 
 
-@pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    """URL of a fresh SQLite file database in the test's temporary directory."""
-    return f"sqlite:///{tmp_path / 'test.db'}"
+#: Also a fixture of tdtp's pytest plugin; re-exported for conftests that import it here.
+sqlite_url = pytest_plugin.sqlite_url
 
 
 def unique_table(prefix: str = "t") -> str:
