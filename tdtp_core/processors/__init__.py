@@ -19,6 +19,7 @@ from tdtp_core.processors.base import (
     ProcessorConfigError,
     Step,
     cell_texts,
+    field_rules_schema,
 )
 from tdtp_core.processors.chain import ProcessorChain
 from tdtp_core.processors.specs import (
@@ -43,6 +44,7 @@ __all__ = [
     "apply",
     "build_chain",
     "cell_texts",
+    "field_rules_schema",
     "parse_option",
 ]
 

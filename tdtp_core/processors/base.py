@@ -100,6 +100,23 @@ def _run(step: Step, batches: Iterator[Batch]) -> Iterator[Batch]:
         step.finish()
 
 
+def field_rules_schema(rule_object: Mapping[str, Any]) -> dict[str, Any]:
+    """The config schema of a :class:`ColumnProcessor`: ``{"fields": {name: rule}}``,
+    each rule a kind string or a ``rule_object``."""
+    return {
+        "type": "object",
+        "required": ["fields"],
+        "additionalProperties": False,
+        "properties": {
+            "fields": {
+                "type": "object",
+                "minProperties": 1,
+                "additionalProperties": {"anyOf": [{"type": "string"}, rule_object]},
+            },
+        },
+    }
+
+
 class ColumnProcessor(BaseProcessor):
     """A processor that rewrites the columns named in ``config["fields"]``, column-wise.
 

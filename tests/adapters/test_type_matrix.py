@@ -8,45 +8,20 @@ them (MariaDB cannot; SQLite turns NaN into NULL).
 from __future__ import annotations
 
 import math
-from datetime import UTC, date, datetime, time
+from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from tdtp_core import read_packets, write_packets
 from tdtp_core.sql import SqlAdapter
+from tdtp_core.testing.data import TYPE_MATRIX_ROWS, TYPE_MATRIX_SCHEMA
 from tdtp_core.types import Field, Schema
 from tests.adapters.adapter_helpers import Db, content, stream
 
-SCHEMA = Schema([
-    Field("id", "INTEGER", key=True),
-    Field("big", "INTEGER"),
-    Field("real", "REAL"),
-    Field("amount", "DECIMAL", precision=15, scale=2),
-    Field("txt", "TEXT"),
-    Field("flag", "BOOLEAN"),
-    Field("day", "DATE"),
-    Field("at", "TIMESTAMP", timezone="UTC"),
-    Field("clock", "TIMESTAMP", subtype="time"),
-    Field("data", "BLOB"),
-])
-
-ROWS: list[tuple[Any, ...]] = [
-    (1, 2**63 - 1, 1.5, Decimal("9999999999999.99"), "Zoë Ωmega 😀 中文", True,
-     date(9999, 12, 31), datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
-     time(23, 59, 59, 999999), bytes(range(256))),
-    (2, -(2**63), -1.7976931348623157e308, Decimal("-0.01"), "", False,
-     date(1000, 1, 1), datetime(1000, 1, 1, 0, 0, 0, tzinfo=UTC), time(0, 0),
-     b"\x00"),
-    (3, 0, 2.2250738585072014e-308, Decimal("0.00"), "a|b\\c\nd\r\ne\t<&>\"'",
-     True, date(2026, 6, 16), datetime(2026, 6, 16, 11, 38, 11, 528770, tzinfo=UTC),
-     time(11, 38, 11, 5), b"|\\\n"),
-    (4, None, None, None, None, None, None, None, None, None),
-    (5, 42, 0.1, Decimal("1500.50"), "x" * 20000, False, date(2000, 2, 29),
-     datetime(2000, 2, 29, 12, 0, tzinfo=UTC), time(12, 0), b"x" * 100000),
-]
+SCHEMA = TYPE_MATRIX_SCHEMA
+ROWS = TYPE_MATRIX_ROWS
 
 
 def _hop(source: SqlAdapter, table: str, target: SqlAdapter, target_table: str,

@@ -13,7 +13,7 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from tdtp_core.processors import ColumnFn, ColumnProcessor, cell_texts
+from tdtp_core.processors import ColumnFn, ColumnProcessor, cell_texts, field_rules_schema
 from tdtp_core.types import TEXT, Field
 from tdtp_core.yamlconf import PathPart
 from tdtp_processor_mask import masks
@@ -53,18 +53,7 @@ class MaskProcessor(ColumnProcessor):
     """Masks the configured fields (see the module docstring)."""
 
     name: ClassVar[str] = "mask"
-    config_schema: ClassVar[Mapping[str, Any]] = {
-        "type": "object",
-        "required": ["fields"],
-        "additionalProperties": False,
-        "properties": {
-            "fields": {
-                "type": "object",
-                "minProperties": 1,
-                "additionalProperties": {"anyOf": [{"type": "string"}, _RULE_OBJECT]},
-            },
-        },
-    }
+    config_schema: ClassVar[Mapping[str, Any]] = field_rules_schema(_RULE_OBJECT)
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)

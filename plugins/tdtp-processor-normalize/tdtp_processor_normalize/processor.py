@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any, ClassVar
 
-from tdtp_core.processors import ColumnFn, ColumnProcessor
+from tdtp_core.processors import ColumnFn, ColumnProcessor, field_rules_schema
 from tdtp_core.types import TEXT, Field
 from tdtp_core.yamlconf import PathPart
 from tdtp_processor_normalize import normalizers
@@ -37,18 +37,7 @@ class NormalizeProcessor(ColumnProcessor):
     """Normalises the configured fields (see the module docstring)."""
 
     name: ClassVar[str] = "normalize"
-    config_schema: ClassVar[Mapping[str, Any]] = {
-        "type": "object",
-        "required": ["fields"],
-        "additionalProperties": False,
-        "properties": {
-            "fields": {
-                "type": "object",
-                "minProperties": 1,
-                "additionalProperties": {"anyOf": [{"type": "string"}, _RULE_OBJECT]},
-            },
-        },
-    }
+    config_schema: ClassVar[Mapping[str, Any]] = field_rules_schema(_RULE_OBJECT)
 
     def __init__(self, config: Any = None) -> None:
         super().__init__(config)
