@@ -284,8 +284,10 @@ def column_decoder(field: Field) -> Decoder:
 
     if text_like:
         def decode_text(cells: Sequence[str]) -> list[Any]:
-            if "\x00" in cells or any(m in cells for m in markers):
+            if "\x00" in cells:
                 return slow(cells)
+            if any(m in cells for m in markers):  # markers only: what slow() gives
+                return [specials.get(c, c) for c in cells]
             return list(cells)
 
         return decode_text
@@ -501,6 +503,9 @@ def _text_of(value: Any) -> str:
     return str(value)
 
 
+_STR_OR_NONE = frozenset({str, type(None)})
+
+
 class InvalidCharacterError(CellError):
     """Text holding a character XML 1.0 cannot carry (DECISIONS 2)."""
 
@@ -512,11 +517,16 @@ def _text_encoder(field: Field, replace_invalid: bool) -> Encoder:
             out: list[str] = list(values)
             flags = 0
             joined = "".join(out)
+        elif types <= _STR_OR_NONE:  # text with NULLs: no call per value
+            out = [NULL_SENTINEL if v is None else v for v in values]
+            flags = HAS_NULL
+            joined = "".join(filter(None, values))
         else:
             flags = HAS_NULL if type(None) in types else 0
             out = [NULL_SENTINEL if v is None else _text_of(v) for v in values]
             joined = "".join(v for v in out if v is not NULL_SENTINEL)
-        if INVALID_XML_CHARS.search(joined):
+        # Printable text holds no control character; the regex runs only otherwise.
+        if not joined.isprintable() and INVALID_XML_CHARS.search(joined):
             for i, v in enumerate(out):
                 if v is not NULL_SENTINEL and INVALID_XML_CHARS.search(v):
                     if not replace_invalid:

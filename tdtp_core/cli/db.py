@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import json
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable
 from datetime import UTC
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -20,6 +21,7 @@ import typer
 from tdtp_core import audit
 from tdtp_core.cli import options
 from tdtp_core.cli import processor_options as po
+from tdtp_core.cli.progress import row_progress
 from tdtp_core.errors import ConfigError
 from tdtp_core.processors import apply
 from tdtp_core.sql.urls import mask_url
@@ -28,7 +30,7 @@ if TYPE_CHECKING:
     from tdtp_core.packet.writer import PartResult
     from tdtp_core.protocols import Adapter, ImportResult
     from tdtp_core.sql import SqlAdapter
-    from tdtp_core.stream import Batch, TableStream
+    from tdtp_core.stream import TableStream
     from tdtp_core.tdtql import Query
 
 Url = Annotated[str, typer.Argument(metavar="URL",
@@ -66,18 +68,38 @@ def _query(where: list[str] | None, order_by: str | None, limit: int | None,
 
 
 class _Counter:
-    """Counts the rows flowing through a stream."""
+    """Counts the rows flowing through a stream and moves its progress bar; it watches
+    (``stream.progress``) rather than wraps, so the stream keeps its fast lanes."""
 
-    def __init__(self) -> None:
+    def __init__(self, advance: Callable[[int], None] | None = None) -> None:
         self.rows = 0
+        self._advance = advance
 
-    def wrap(self, stream: TableStream) -> TableStream:
-        def batches() -> Iterator[Batch]:
-            for batch in stream.batches():
-                self.rows += len(batch)
-                yield batch
+    def __call__(self, rows: int) -> None:
+        self.rows += rows
+        if self._advance is not None:
+            self._advance(rows)
 
-        return stream.derive(batches())
+    def watch(self, stream: TableStream) -> TableStream:
+        stream.progress = self
+        return stream
+
+
+def _expected_rows(adapter: Adapter, table: str, stream: TableStream,
+                   sql: str | None) -> int | None:
+    """How many rows an export will send, for its progress bar (None: unknown)."""
+    context = stream.query_context
+    if context is not None and context.results is not None:
+        return context.results.returned_records
+    if sql is not None or stream.query is not None:
+        return None
+    return adapter.inspect(table).row_count
+
+
+def _packet_rows(stream: TableStream) -> int | None:
+    """Rows a packet set holds by its headers (None when a part does not say)."""
+    counts = [p.header.records_in_part for p in stream.metadata.get("parts", [])]
+    return sum(counts) if counts and all(counts) else None
 
 
 def _say(summary: dict[str, Any], line: str, *, quiet: bool, json_out: bool) -> None:
@@ -165,27 +187,33 @@ def export(
     else:
         stream = adapter.read(table, query)
     stream = apply(stream, chain)
-    counter = _Counter()
-    if to is not None:
-        from tdtp_core.brokers import send_stream
-        from tdtp_core.resilience import load_resilience
+    with row_progress(f"export {stream.table}",
+                      lambda: _expected_rows(adapter, table, stream, sql),
+                      quiet=quiet) as advance:
+        counter = _Counter(advance)
+        if to is not None:
+            from tdtp_core.brokers import send_stream
+            from tdtp_core.resilience import load_resilience
 
-        sent = send_stream(counter.wrap(stream), to, resilience=load_resilience(),
-                           source=mask_url(url), compress=compress,
-                           compress_level=compress_level, integrity=integrity,
-                           compact=compact, fixed_fields=options.split_names(fixed_fields),
-                           part_size=part_size)
+            sent = send_stream(counter.watch(stream), to, resilience=load_resilience(),
+                               source=mask_url(url), compress=compress,
+                               compress_level=compress_level, integrity=integrity,
+                               compact=compact, fixed_fields=options.split_names(fixed_fields),
+                               part_size=part_size)
+        else:
+            assert output is not None
+            with audit.operation("export", source=mask_url(url), target=str(output),
+                                 table=stream.table) as entry:
+                parts = _write(counter.watch(stream), output, query=query, compress=compress,
+                               compress_level=compress_level, integrity=integrity,
+                               compact=compact, fixed_fields=fixed_fields,
+                               part_size=part_size)
+                entry.rows = counter.rows
+                _audit_parts(entry, parts)
+    if to is not None:
         _say(sent.as_dict(), f"Sent {counter.rows} row(s) of {stream.table} to "
              f"{mask_url(to)} as {sent.messages} message(s)", quiet=quiet, json_out=json_out)
         return
-    assert output is not None
-    with audit.operation("export", source=mask_url(url), target=str(output),
-                         table=stream.table) as entry:
-        parts = _write(counter.wrap(stream), output, query=query, compress=compress,
-                       compress_level=compress_level, integrity=integrity, compact=compact,
-                       fixed_fields=fixed_fields, part_size=part_size)
-        entry.rows = counter.rows
-        _audit_parts(entry, parts)
     paths = [str(p.path) for p in parts]
     _say({"table": stream.table, "rows": counter.rows, "files": paths},
          f"Exported {counter.rows} row(s) of {stream.table} to {', '.join(paths)}",
@@ -239,8 +267,11 @@ def import_packets(
                              target=mask_url(url)) as entry:
             stream = apply(read_packets(*group), chain)
             entry.table = table or stream.table
-            result = adapter.write(stream, table=table, strategy=str(strategy.value),
-                                   create=create, force=force)
+            with row_progress(f"import {entry.table}", partial(_packet_rows, stream),
+                              quiet=quiet) as advance:
+                stream.progress = advance
+                result = adapter.write(stream, table=table, strategy=str(strategy.value),
+                                       create=create, force=force)
             entry.rows = result.rows
             entry.message_ids = list(result.message_ids)
             entry.details["strategy"] = result.strategy
@@ -298,7 +329,11 @@ def copy(
     stream = apply(src.read(table, _query(where, order_by, limit, offset)), chain)
     name = to_table or stream.table.rpartition(".")[2]
     with audit.operation("copy", source=mask_url(source), target=mask_url(target),
-                         table=name) as entry:
+                         table=name) as entry, \
+            row_progress(f"copy {stream.table}",
+                         lambda: _expected_rows(src, table, stream, None),
+                         quiet=quiet) as advance:
+        stream.progress = advance
         result = dst.write(stream, table=name, strategy=str(strategy.value), create=create)
         entry.rows = result.rows
     _say(_result_dict(result), _import_line(result), quiet=quiet, json_out=json_out)
@@ -409,7 +444,7 @@ def demo(
     compress = _available_codec("zstd")
     packet = where / "orders.tdtp.xml"
     counter = _Counter()
-    parts = _write(counter.wrap(open_adapter(source).read("orders", query)), packet,
+    parts = _write(counter.watch(open_adapter(source).read("orders", query)), packet,
                    query=query, compress=compress, integrity=True)
     paths = [p.path for p in parts if p.path is not None]
     how = f"{compress}-compressed" if compress else "uncompressed (no zstd codec installed)"

@@ -22,11 +22,12 @@ def schema_hash(message_id: str, schema: Schema) -> str:
     return xxhash.xxh3_128_hexdigest(message_id.encode() + schema_xml(schema).encode())
 
 
-def data_hash(message_id: str, rows_text: str, row_count: int) -> str:
-    """``rows_text`` is the row strings joined by LF (no trailing LF)."""
+def data_hash(message_id: str, rows_text: str | bytes, row_count: int) -> str:
+    """``rows_text`` is the row strings joined by LF (no trailing LF), or its UTF-8."""
     payload = message_id.encode()
     if row_count:
-        payload += rows_text.encode() + b"\n"
+        data = rows_text if isinstance(rows_text, bytes) else rows_text.encode()
+        payload += data + b"\n"
     return xxhash.xxh3_128_hexdigest(payload)
 
 
@@ -34,7 +35,8 @@ def packet_hash(schema_hex: str, data_hex: str) -> str:
     return xxhash.xxh3_128_hexdigest(f"{schema_hex}|{data_hex}".encode())
 
 
-def compute(message_id: str, schema: Schema, rows_text: str, row_count: int) -> Hashes:
+def compute(message_id: str, schema: Schema, rows_text: str | bytes,
+            row_count: int) -> Hashes:
     s = schema_hash(message_id, schema)
     d = data_hash(message_id, rows_text, row_count)
     return Hashes(s, d, packet_hash(s, d))

@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -36,9 +37,8 @@ from tdtp_core.packet.model import (
     batch_id_of,
 )
 from tdtp_core.packet.schema_xml import parse_bool, parse_int, parse_schema
-from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, TableStream
+from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, CellColumns, TableStream
 from tdtp_core.types import Schema
-from tdtp_core.values import CellError, column_decoder
 
 if TYPE_CHECKING:
     from lxml.etree import _Element
@@ -533,27 +533,28 @@ def _text_columns(rec: RecoveredPart, start: int, stop: int, tolerant: bool) -> 
     return columns
 
 
+def cell_batches(
+    rec: RecoveredPart, *, tolerant: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
+) -> Iterator[CellColumns]:
+    """A part's cell texts in batches, column-wise, with what decoding them needs."""
+    step = batch_size if batch_size > 0 else _DECODE_CHUNK
+    for start in range(0, rec.rows, step):
+        yield CellColumns(_text_columns(rec, start, start + step, tolerant), rec.schema,
+                          rec.part.where, start)
+
+
 def decode_cells(
     rec: RecoveredPart, *, tolerant: bool = False, raw: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
 ) -> Iterator[Batch]:
     """Typed rows in batches (cell texts with ``raw``); a bad value names part, row and
     field."""
-    p = rec.part
-    decoders = [column_decoder(f) for f in rec.schema.fields]
-    step = batch_size if batch_size > 0 else _DECODE_CHUNK
-    for start in range(0, rec.rows, step):
-        columns = _text_columns(rec, start, start + step, tolerant)
+    for cells in cell_batches(rec, tolerant=tolerant, batch_size=batch_size):
         if raw:
-            yield list(zip(*columns, strict=False))
-            continue
-        decoded = []
-        for dec, col in zip(decoders, columns, strict=True):
-            try:
-                decoded.append(dec(col))
-            except CellError as exc:
-                raise exc.at(f"{p.where} row {start + exc.index + 1}") from None
-        yield list(zip(*decoded, strict=False))
+            yield list(zip(*cells.columns, strict=False))
+        else:
+            yield list(zip(*(cells.decode(i) for i in range(len(cells.columns))),
+                           strict=False))
 
 
 # ------------------------------------------------------------------------- sessions
@@ -636,12 +637,18 @@ def read_packets(
     by_source = {id(h): s for h, s in zip(heads, in_memory, strict=True)}
     message_ids = [h.header.message_id for h in ordered]
 
+    def recovered(head: PacketInfo) -> RecoveredPart:
+        part = parse_packet(by_source[id(head)], tolerant=tolerant)
+        part.source = head.source
+        return recover_rows(part, verify=verify)
+
     def batches() -> Iterator[Batch]:
         for head in ordered:
-            part = parse_packet(by_source[id(head)], tolerant=tolerant)
-            part.source = head.source
-            yield from decode_cells(recover_rows(part, verify=verify), tolerant=tolerant,
-                                    raw=raw, batch_size=batch_size)
+            yield from decode_cells(recovered(head), tolerant=tolerant, raw=raw,
+                                    batch_size=batch_size)
+
+    def cells(head: PacketInfo) -> Iterator[CellColumns]:
+        return cell_batches(recovered(head), tolerant=tolerant, batch_size=batch_size)
 
     return TableStream(
         _table_schema(first.schema),
@@ -658,6 +665,7 @@ def read_packets(
             "alarm": first.alarm,
             "pipeline": first.pipeline,
         },
+        cells=None if raw else [partial(cells, head) for head in ordered],
     )
 
 

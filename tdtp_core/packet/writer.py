@@ -24,7 +24,14 @@ from typing import IO, TYPE_CHECKING, Any
 from tdtp_core.errors import PacketError, SchemaError, TdtpError
 from tdtp_core.packet import compact as compact_mod
 from tdtp_core.packet import integrity
-from tdtp_core.packet.encode import CELL_SEP, escape_column, join_part, xml_escape_rows
+from tdtp_core.packet.encode import (
+    CELL_SEP,
+    NEEDS_XML_ESCAPE,
+    RowEncoder,
+    join_part,
+    row_sizes,
+    xml_escape_rows,
+)
 from tdtp_core.packet.model import (
     PACKET_TYPES,
     PROTOCOL,
@@ -53,8 +60,6 @@ from tdtp_core.values import (
     HAS_NEG_INF,
     HAS_NO_DATE,
     HAS_NULL,
-    CellError,
-    column_encoder,
     timestamp_text,
 )
 
@@ -63,8 +68,6 @@ if TYPE_CHECKING:
     from tdtp_core.stream import TableStream
     from tdtp_core.tdtql.query import Query, QueryContext
 
-#: A text column of the part holds ``& < >`` or CR (writer-side flag next to values'.)
-NEEDS_XML_ESCAPE = 64
 #: Plain bytes per part by default: what the reference's default limit of 3,800,000
 #: "units" (2 × bytes) produces, so the reference can consume our parts (DECISIONS 8a).
 DEFAULT_PART_SIZE = 1_900_000
@@ -164,10 +167,8 @@ class PacketWriter:
             from tdtp_core.plugins import get_host
 
             self.codec = get_host().codec(opts.compress)
-        self.encoders = [
-            column_encoder(f, replace_invalid=opts.replace_invalid) for f in schema.fields
-        ]
-        self.text_cols = {i for i, f in enumerate(schema.fields) if f.is_text and not f.is_time}
+        self.row_encoder = RowEncoder(schema.fields, table,
+                                      replace_invalid=opts.replace_invalid)
         entries = schema.dictionary or ()
         self.dictionary: tuple[dict[str, str], set[str]] | None = (
             ({e.full: e.short for e in entries}, {e.short for e in entries}) if entries else None
@@ -194,7 +195,7 @@ class PacketWriter:
         """Encode rows and close parts as they fill."""
         if not batch:
             return
-        nf = len(self.encoders)
+        nf = len(self.schema.fields)
         if nf == 0:
             raise PacketError(f"table {self.table!r} has rows but no fields")
         base = self.rows_written + len(self._pending.rows)
@@ -211,27 +212,17 @@ class PacketWriter:
             raise SchemaError(
                 f"rows have {len(columns)} values, the schema has {nf} fields"
             ).at(f"table {self.table!r}")
-        enc_cols: list[list[str]] = []
-        batch_flags: list[int] = []
-        text_cols = self.text_cols
-        for i, (encode, col) in enumerate(zip(self.encoders, columns, strict=True)):
-            try:
-                cells, flags = encode(col)
-            except CellError as exc:
-                raise exc.at(f"table {self.table!r} row {base + exc.index + 1}") from None
-            except (TypeError, ValueError, ArithmeticError) as exc:
-                raise self._value_error(i, col, base, exc) from None
-            if i in text_cols:
-                if self.dictionary:
-                    cells = self._contract(cells, i, base)
-                cells, xml = escape_column(cells)
-                if xml:
-                    flags |= NEEDS_XML_ESCAPE
-            enc_cols.append(cells)
-            batch_flags.append(flags)
-        rows = list(map(CELL_SEP.join, zip(*enc_cols, strict=False)))
-        sizes = [len(r) if r.isascii() else len(r.encode()) for r in rows]
-        self._add(rows, sizes, batch_flags)
+        rows, flags = self.row_encoder.encode(
+            columns, base, self._contract if self.dictionary else None)
+        self._add(rows, row_sizes(rows), flags)
+
+    def write_rows(self, rows: list[str], flags: Sequence[int]) -> None:
+        """Add rows that a :class:`~tdtp_core.packet.encode.RowEncoder` for this schema
+        made elsewhere (a worker process, a database's bulk text), with its flags."""
+        if self.dictionary:
+            raise PacketError("pre-encoded rows cannot use a dictionary schema")
+        if rows:
+            self._add(rows, row_sizes(rows), list(flags))
 
     def _add(self, rows: list[str], sizes: list[int], flags: list[int]) -> None:
         start = 0
@@ -271,20 +262,6 @@ class PacketWriter:
             else:
                 out.append(cell)
         return out
-
-    def _value_error(
-        self, index: int, column: Sequence[Any], base: int, exc: Exception
-    ) -> SchemaError:
-        """Name the row whose value the field's encoder refused."""
-        f = self.schema.fields[index]
-        encode = self.encoders[index]
-        for row, value in enumerate(column):
-            try:
-                encode([value])
-            except (TypeError, ValueError, ArithmeticError) as cell_exc:
-                return SchemaError(f"field {f.name!r} ({f.type}): {cell_exc}").at(
-                    f"table {self.table!r} row {base + row + 1}")
-        return SchemaError(f"field {f.name!r} ({f.type}): {exc}").at(f"table {self.table!r}")
 
     @staticmethod
     def _size_of(rows: list[str]) -> int:
@@ -350,42 +327,33 @@ class PacketWriter:
                 rows = [CELL_SEP.join(c) for c in cells]
                 compact_applied = True
                 version = "1.3.1"
-        text = join_part(rows, null_marker) if rows else ""
+        data = join_part(rows, null_marker) if rows else b""
         hashes = None
         if opts.integrity:
-            hashes = integrity.compute(message_id, schema, text, len(rows))
+            hashes = integrity.compute(message_id, schema, data, len(rows))
             version = "1.4"
         data_attrs: list[tuple[str, str]] = []
         if opts.compress and rows:
             assert self.codec is not None
-            frame = self.codec.compress(text.encode("utf-8"), level=opts.compress_level)
+            frame = self.codec.compress(data, level=opts.compress_level)
             b64 = base64.b64encode(frame).decode("ascii")
             data_attrs += [("compression", opts.compress), ("checksum", integrity.checksum(b64))]
-            rows_xml = f"<R>{b64}</R>"
+            rows_xml = f"<R>{b64}</R>".encode("ascii")
         elif rows:
             if any(f & NEEDS_XML_ESCAPE for f in flags):
-                text = xml_escape_rows(text)
-            rows_xml = "<R>" + text.replace("\n", "</R><R>") + "</R>"
+                data = xml_escape_rows(data)
+            rows_xml = b"<R>" + data.replace(b"\n", b"</R><R>") + b"</R>"
         else:
-            rows_xml = ""
+            rows_xml = b""
         if hashes is not None:
             data_attrs.append(("xxh3", hashes.data))
         if compact_applied:
             data_attrs.append(("compact", "true"))
         data_open = "<Data" + "".join(f' {k}="{escape_a(v)}"' for k, v in data_attrs) + ">"
-        pieces = []
-        if opts.query is not None:
-            pieces.append(opts.query.to_xml())
-        if opts.query_context is not None and number == 1:
-            pieces.append(opts.query_context.to_xml())
-        pieces.append(schema_xml(schema, xxh3=hashes.schema if hashes else None))
-        pieces.append(data_open)
-        pieces.append(rows_xml)
-        pieces.append("</Data>")
-        if opts.alarm is not None:
-            pieces.append(_alarm_xml(opts.alarm))
-        pieces.append("</DataPacket>")
-        body = "".join(pieces).encode("utf-8")
+        head = schema_xml(schema, xxh3=hashes.schema if hashes else None) + data_open
+        tail = "</Data>" + (_alarm_xml(opts.alarm) if opts.alarm is not None else "") \
+            + "</DataPacket>"
+        body = b"".join((head.encode("utf-8"), rows_xml, tail.encode("utf-8")))
         staged = StagedPart(
             number=number,
             message_id=message_id,
@@ -420,29 +388,36 @@ class PacketWriter:
         out.append("</Header>")
         return "".join(out)
 
-    def _head(self, part: StagedPart, total: int) -> bytes:
+    def _head(self, part: StagedPart, total: int, context_xml: str = "") -> bytes:
+        """Everything before ``<Schema>``. The QueryContext of part 1 is rendered only
+        when parts are emitted: an in-memory query knows its counts only once its rows
+        have all been written."""
         xxh3 = f' xxh3="{part.root_xxh3}"' if part.root_xxh3 else ""
         root = f'<DataPacket protocol="{PROTOCOL}" version="{part.version}"{xxh3}>'
-        return (PROLOG + root + self._header_xml(part, total)).encode("utf-8")
+        return (PROLOG + root + self._header_xml(part, total) + self._query_xml
+                + context_xml).encode("utf-8")
 
     def _envelope_size(self) -> int:
         """Bytes a part takes besides its rows, at most (worst-case attributes)."""
+        opts = self.options
+        self._query_xml = opts.query.to_xml() if opts.query is not None else ""
+        context_allowance = 0
+        if opts.query_context is not None:
+            original = opts.query_context.original_query
+            # <QueryContext><OriginalQuery …>same content as a Query</OriginalQuery>
+            # <ExecutionResults>five counts</ExecutionResults></QueryContext>
+            context_allowance = 600 + (len(original.to_xml().encode()) if original else 0)
         probe = StagedPart(
             number=999_999, message_id=f"{self.batch_id}-P999999", version="1.3.1",
             root_xxh3="0" * 32, rows=999_999_999,
             timestamp="2000-01-01T00:00:00.000000Z", offset=0, length=0,
         )
-        self._head_size = len(self._head(probe, 999_999))
+        self._head_size = len(self._head(probe, 999_999)) + context_allowance
         worst = [HAS_NULL | HAS_NAN | HAS_INF | HAS_NEG_INF | HAS_NO_DATE
                  if f.kind in FLOAT_KINDS or f.kind in DATE_KINDS else HAS_NULL
                  for f in self.part_schema.fields]
         schema, _ = self._part_schema(worst)
         size = len(schema_xml(schema, xxh3="0" * 32).encode("utf-8")) + 40  # "[NULL:…]" slack
-        opts = self.options
-        if opts.query is not None:
-            size += len(opts.query.to_xml().encode("utf-8"))
-        if opts.query_context is not None:
-            size += len(opts.query_context.to_xml().encode("utf-8"))
         if opts.alarm is not None:
             size += len(_alarm_xml(opts.alarm).encode("utf-8"))
         data_tags = ('<Data compression="zstd" checksum="0000000000000000" '
@@ -466,7 +441,9 @@ class PacketWriter:
             self._staging.seek(part.offset)
             body_len = part.length - self._head_size
             body = self._staging.read(body_len)
-            yield part, total, self._head(part, total) + body
+            context = self.options.query_context
+            context_xml = context.to_xml() if context is not None and part.number == 1 else ""
+            yield part, total, self._head(part, total, context_xml) + body
 
     def close(self) -> None:
         self._staging.close()
@@ -504,8 +481,14 @@ def encode_stream(stream: TableStream, options: WriteOptions) -> PacketWriter:
     """Consume a stream into a writer holding its finished parts."""
     writer = PacketWriter(stream.schema, stream.table, options)
     try:
-        for batch in stream.batches():
-            writer.write_batch(batch)
+        encoded = None if writer.dictionary else stream.encoded_rows(
+            replace_invalid=options.replace_invalid)
+        if encoded is not None:
+            for chunk in encoded:
+                writer.write_rows(chunk.rows, chunk.flags)
+        else:
+            for batch in stream.batches():
+                writer.write_batch(batch)
         writer.finish()
     except BaseException:
         writer.close()

@@ -5,6 +5,14 @@ export with TDTQL pushdown in batches, and import in one transaction with the le
 the checks and the four strategies (DECISIONS 12). A plugin supplies its type map and
 overrides the few hooks where its database has a faster or different path
 (``_fetch``, ``_insert``, ``_merge``, ``_conflict_insert``, ``_create_staging``).
+
+Exports also offer the stream's encoded lane (see :mod:`tdtp_core.stream`): rows go
+from the driver to packet text column by column (:mod:`tdtp_core.sql.lanes`), and a
+whole table that the database can split into key ranges read from one snapshot
+(``_partitions``, ``_anchor_snapshot``, ``_join_snapshot``) is read by worker
+processes on the other cores (:mod:`tdtp_core.sql.parallel`). Imports take a packet
+stream's cells lane: worker processes parse and convert the parts (``checks``) while
+this process binds and inserts.
 """
 
 from __future__ import annotations
@@ -13,7 +21,7 @@ import re
 import secrets
 import warnings
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -22,23 +30,29 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import NullType
 
 from tdtp_core.errors import AdapterError, TdtpError
+from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.packet.model import IMPORTABLE_TYPES
 from tdtp_core.protocols import ImportResult, TableInfo
-from tdtp_core.sql import engines, ledger
+from tdtp_core.sql import engines, ledger, parallel
 from tdtp_core.sql.checks import WriteColumn, WritePlan
 from tdtp_core.sql.infer import infer_fields, result_fixer
+from tdtp_core.sql.lanes import ColumnReaders, PacketRows
 from tdtp_core.sql.statements import STRATEGIES, count_rows, positional_sql
-from tdtp_core.sql.typemap import NativeType, Reader, TypeMap
+from tdtp_core.sql.typemap import NativeType, TypeMap
 from tdtp_core.sql.urls import mask_url, parse_url, split_table_name
-from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, TableStream
+from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, CellPart, EncodedRows, TableStream
 from tdtp_core.types import Field, Schema
 
 if TYPE_CHECKING:
     from tdtp_core.tdtql.query import Query
 
-Rows = Iterable[list[tuple[Any, ...]]]
+#: The batches an import hands to ``_insert`` / ``_merge``: whatever ``_pack`` makes of
+#: each (row tuples for ``executemany`` unless a plugin packs them otherwise).
+Rows = Iterable[Any]
 _READ_ONLY_START = re.compile(r"^\s*(\(\s*)*(select|with|values|table|show|explain)\b",
                               re.IGNORECASE)
+#: A whole-table export smaller than this is read by one process (forking costs more).
+PARALLEL_MIN_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -91,6 +105,9 @@ class SqlAdapter:
     system_schemas: ClassVar[frozenset[str]] = frozenset()
     #: Whether CREATE TABLE may run inside the import transaction (not on MySQL).
     transactional_ddl: ClassVar[bool] = True
+    #: Whether ``_pack`` runs in the import's worker processes (when what it makes is
+    #: cheaper to send between processes than the bound columns, e.g. COPY text).
+    pack_in_workers: ClassVar[bool] = False
     #: Name prefix and CREATE prefixes of the session-temporary staging tables.
     staging_name: ClassVar[str] = "tdtp_stage_"
     staging_prefixes: ClassVar[tuple[str, ...]] = ("TEMPORARY",)
@@ -259,7 +276,7 @@ class SqlAdapter:
         with self._errors(f"read table {table!r}"), self.engine.connect() as conn:
             meta = self._meta(conn, table)
             if query is None:
-                return self._stream(meta, self._select(meta), batch_size)
+                return self._stream(meta, self._select(meta), batch_size, whole=True)
             pushdown = query.to_sqlalchemy(meta.table, schema=meta.schema)
             if pushdown.columns:
                 meta = meta.project(pushdown.columns)
@@ -352,15 +369,21 @@ class SqlAdapter:
         """How a column is selected; a plugin may cast types its driver cannot carry."""
         return sa.type_coerce(column, NullType())
 
-    def _stream(self, meta: TableMeta, select: sa.Select[Any], batch_size: int) -> TableStream:
-        convert = self._row_converter(meta)
+    def _stream(self, meta: TableMeta, select: sa.Select[Any], batch_size: int, *,
+                whole: bool = False) -> TableStream:
+        """The rows of ``select`` as batches of values, with the encoded lane; ``whole``:
+        the select reads the entire table in its natural order (it may be split)."""
+        readers = self._readers(meta)
 
         def batches() -> Iterator[Batch]:
             with self._errors(f"read table {meta.name!r}"), self.engine.connect() as conn:
                 for rows in self._fetch(conn, meta, select, batch_size):
-                    yield convert(rows)
+                    yield readers.rows(rows)
 
-        return TableStream(meta.schema, batches(), table=meta.name)
+        def encoded(replace_invalid: bool) -> Iterator[EncodedRows]:
+            return self._encoded(meta, select, batch_size, replace_invalid, whole=whole)
+
+        return TableStream(meta.schema, batches(), table=meta.name, encoded=encoded)
 
     def _fetch(
         self, conn: Connection, meta: TableMeta, select: sa.Select[Any], batch_size: int
@@ -370,32 +393,73 @@ class SqlAdapter:
             select)
         yield from result.partitions(batch_size)
 
-    def _row_converter(self, meta: TableMeta) -> Callable[[Sequence[Sequence[Any]]], Batch]:
-        readers: list[Reader | None] = [
-            self.types.reader(f, n) for f, n in zip(meta.fields, meta.natives, strict=True)
-        ]
-        if not any(readers):
-            return lambda rows: [tuple(r) for r in rows]
-        names = [c.name for c in meta.columns]
+    def _readers(self, meta: TableMeta) -> ColumnReaders:
+        return ColumnReaders(
+            meta.name, [c.name for c in meta.columns], meta.fields,
+            [self.types.reader(f, n) for f, n in zip(meta.fields, meta.natives, strict=True)])
 
-        def convert(rows: Sequence[Sequence[Any]]) -> Batch:
-            columns: list[Sequence[Any]] = list(zip(*rows, strict=True))
-            if not columns:
-                return []
-            for i, read in enumerate(readers):
-                if read is None:
-                    continue
+    def _packet_rows(self, meta: TableMeta, replace_invalid: bool) -> PacketRows:
+        """Driver rows of ``meta`` to packet rows, with the type map's shortcuts."""
+        return PacketRows(
+            self._readers(meta),
+            [self.types.cell_encoder(f, n) for f, n in zip(meta.fields, meta.natives,
+                                                           strict=True)],
+            RowEncoder(meta.fields, meta.name, replace_invalid=replace_invalid))
+
+    def _encoded(self, meta: TableMeta, select: sa.Select[Any], batch_size: int,
+                 replace_invalid: bool, *, whole: bool) -> Iterator[EncodedRows]:
+        """The export lane: the select's rows encoded for the packet writer, by worker
+        processes over the table's key ranges when it can be split, else here."""
+        make = self._packet_rows(meta, replace_invalid)
+        workers = parallel.available_workers() if whole else 1
+        if workers > 1:
+            with self._errors(f"read table {meta.name!r}"):
+                job = self._split(meta, select, make, batch_size, workers)
+            if job is not None:
                 try:
-                    columns[i] = [None if v is None else read(v) for v in columns[i]]
-                except (ValueError, TypeError, ArithmeticError) as exc:
-                    bad = _first_unreadable(columns[i], read)
-                    raise AdapterError(
-                        f"table {meta.name!r}, column {names[i]!r}: cannot read {bad!r} "
-                        f"as {meta.fields[i].type} ({exc})"
-                    ) from None
-            return list(zip(*columns, strict=True))
+                    with self._errors(f"read table {meta.name!r}"):
+                        yield from parallel.run_ordered(job, workers, job.release, len)
+                finally:
+                    job.release()
+                return
+        with self._errors(f"read table {meta.name!r}"), self.engine.connect() as conn:
+            first = 0
+            for rows in self._fetch(conn, meta, select, batch_size):
+                yield make(rows, first)
+                first += len(rows)
 
-        return convert
+    def _split(self, meta: TableMeta, select: sa.Select[Any], make: PacketRows,
+               batch_size: int, workers: int) -> _RangeExport | None:
+        """The parallel plan of a whole-table export, or None (too small, no ranges,
+        no shared snapshot)."""
+        anchor = self.engine.connect()
+        try:
+            ranges = self._partitions(anchor, meta, batch_size, PARALLEL_MIN_ROWS)
+            anchor.rollback()  # the snapshot is pinned by a transaction of its own
+            token = self._anchor_snapshot(anchor) if len(ranges) >= workers else None
+        except BaseException:
+            anchor.close()
+            raise
+        if token is None:
+            anchor.close()
+            return None
+        return _RangeExport(self, meta, [select.where(r) for r in ranges], make,
+                            batch_size, anchor, token)
+
+    def _partitions(self, conn: Connection, meta: TableMeta, batch_size: int,
+                    min_rows: int) -> list[sa.ColumnElement[bool]]:
+        """Conditions splitting the whole table into consecutive key ranges (about a
+        batch each) which, read in order, give its rows in the order a plain SELECT
+        does; none when the table has fewer than ``min_rows`` rows or cannot be split."""
+        return []
+
+    def _anchor_snapshot(self, conn: Connection) -> str | None:
+        """Pin the database state the workers will read (on ``conn``, kept open until
+        they all joined it); return what they need to join it, or None if impossible."""
+        return None
+
+    def _join_snapshot(self, conn: Connection, token: str) -> None:
+        """In a worker: read from the state :meth:`_anchor_snapshot` pinned."""
 
     # ------------------------------------------------------------------ import
 
@@ -494,6 +558,7 @@ class SqlAdapter:
                 source=i, name=column.name, src=src, dst=dst,
                 nullable=bool(column.nullable) and not column.primary_key,
                 binder=self.types.binder(dst, meta.natives[j]),
+                shortcut=self.types.cell_binder(dst, meta.natives[j]),
             )))
         columns.sort(key=lambda item: item[0])  # placeholders follow the table's order
         return WritePlan(meta.name, [c for _, c in columns], stream)
@@ -503,7 +568,7 @@ class SqlAdapter:
         plan = self._plan(meta, stream)
         target = meta.table
         names = [c.name for c in plan.columns]
-        rows = (plan.prepare(batch) for batch in stream.batches())
+        rows = self._bound_rows(plan, stream)
         keys = [c.name for c in target.primary_key.columns]
         if not set(keys) <= set(names):
             keys = []
@@ -516,6 +581,37 @@ class SqlAdapter:
         else:
             self._merge(conn, target, names, keys, rows, strategy)
         return plan.rows
+
+    def _bound_rows(self, plan: WritePlan, stream: TableStream) -> Iterator[Any]:
+        """The stream's rows checked, bound and packed (``_pack``), in batches. From a
+        packet's cells, parts are decoded by worker processes (in order) while the
+        caller inserts."""
+        parts = stream.cell_parts()
+        if parts is None:
+            for batch in stream.batches():
+                yield self._pack(plan.prepare_columns(batch))
+            return
+        workers = parallel.available_workers()
+        if workers > 1 and len(parts) > 1:
+            job = _PartImport(plan, parts, self._pack if self.pack_in_workers else None)
+            total = 0
+            for item in parallel.run_ordered(job, min(workers, len(parts)), _nothing,
+                                             _batch_rows):
+                rows, packed = item
+                total += rows
+                stream.advance(rows)
+                yield packed if self.pack_in_workers else self._pack(packed)
+            plan.rows = total
+            return
+        for part in parts:
+            for cells in part():
+                stream.advance(len(cells))
+                yield self._pack(plan.prepare_cells(cells))
+
+    def _pack(self, columns: list[Sequence[Any]]) -> Any:
+        """One batch of bound columns (target order) as ``_insert`` / ``_merge`` take it:
+        row tuples for ``executemany``."""
+        return list(zip(*columns, strict=True))
 
     def _executemany(self, conn: Connection, stmt: Any, columns: Sequence[str],
                      rows: Rows) -> None:
@@ -565,12 +661,68 @@ class SqlAdapter:
         stage.drop(conn)
 
 
-def _first_unreadable(column: Sequence[Any], read: Reader) -> Any:
-    for value in column:
-        if value is None:
-            continue
-        try:
-            read(value)
-        except (ValueError, TypeError, ArithmeticError):
-            return value
-    return None
+def _batch_rows(item: tuple[int, Any]) -> int:
+    return item[0]
+
+
+def _nothing() -> None:
+    """No snapshot to release: a packet's parts are files."""
+
+
+class _PartImport:
+    """A packet set's parts as tasks for :func:`parallel.run_ordered`: each yields the
+    bound columns of its batches."""
+
+    def __init__(self, plan: WritePlan, parts: list[CellPart],
+                 pack: Callable[[list[Sequence[Any]]], Any] | None) -> None:
+        self.plan = plan
+        self.parts = parts
+        self.pack = pack
+        self.tasks = len(parts)
+
+    def open(self) -> None:
+        """Nothing to join: the parts are read from their sources."""
+
+    def run(self, task: int, first_row: int) -> Iterator[tuple[int, Any]]:
+        """(rows, bound columns or their packed form) per batch of the part."""
+        self.plan.rows = first_row  # row numbers of errors, when rerun here
+        for cells in self.parts[task]():
+            columns = self.plan.prepare_cells(cells)
+            yield len(cells), self.pack(columns) if self.pack is not None else columns
+
+
+class _RangeExport:
+    """A whole-table export as key-range tasks for :func:`parallel.run_ordered`."""
+
+    def __init__(self, adapter: SqlAdapter, meta: TableMeta, selects: list[sa.Select[Any]],
+                 make: PacketRows, batch_size: int, anchor: Connection, token: str) -> None:
+        self.adapter = adapter
+        self.meta = meta
+        self.selects = selects
+        self.tasks = len(selects)
+        self.make = make
+        self.batch_size = batch_size
+        self.anchor: Connection | None = anchor
+        self.token = token
+        self.conn: Connection | None = None
+
+    def release(self) -> None:
+        if self.anchor is not None:
+            self.anchor.close()
+            self.anchor = None
+
+    def open(self) -> None:
+        # A forked child must not touch the parent's pooled connections.
+        self.adapter.engine.dispose(close=False)
+        self.anchor = None
+        self.conn = self.adapter.engine.connect()
+        self.adapter._join_snapshot(self.conn, self.token)
+
+    def run(self, task: int, first_row: int) -> Iterator[EncodedRows]:
+        context: AbstractContextManager[Connection] = (
+            nullcontext(self.conn) if self.conn is not None else self.adapter.engine.connect())
+        with context as conn:
+            for rows in self.adapter._fetch(conn, self.meta, self.selects[task],
+                                            self.batch_size):
+                yield self.make(rows, first_row)
+                first_row += len(rows)

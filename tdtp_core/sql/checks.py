@@ -4,6 +4,12 @@ A batch is transposed once; each column is checked with set-level operations (``
 type, column))``, ``None in column``) and only a column that fails the cheap test is
 walked value by value, to convert it or to name the bad row. A failure names the table,
 the part (when the stream knows its part sizes), the row and the field.
+
+From a packet's cell texts (the stream's cells lane) a column may skip Python values
+altogether: when the type map has a shortcut from cell text to what the driver binds
+(:meth:`~tdtp_core.sql.typemap.TypeMap.cell_binder`) and the column holds nothing the
+shortcut cannot prove equal to the typed path (markers, NULLs in a NOT NULL column).
+Every other column is decoded as the typed path decodes it, then checked as above.
 """
 
 from __future__ import annotations
@@ -17,8 +23,9 @@ from typing import Any
 
 from tdtp_core.errors import SchemaError
 from tdtp_core.sql import convert
+from tdtp_core.sql.celltext import CellBinder
 from tdtp_core.sql.typemap import Binder
-from tdtp_core.stream import Batch, TableStream
+from tdtp_core.stream import Batch, CellColumns, TableStream
 from tdtp_core.types import (
     BLOB,
     BOOLEAN,
@@ -125,6 +132,7 @@ class WriteColumn:
     dst: Field
     nullable: bool
     binder: Binder | None = None
+    shortcut: CellBinder | None = None
 
     def __post_init__(self) -> None:
         kind = value_kind(self.dst)
@@ -135,6 +143,30 @@ class WriteColumn:
         self._one = _coercer(self.src, self.dst)
         length = self.dst.length or 0
         self._max_len = length if kind == TEXT and length > 0 else None
+        if self.shortcut is not None and (value_kind(self.src) != kind or kind == TEXT):
+            self.shortcut = None  # needs a conversion, or a length check: typed path
+
+    def prepare_cells(self, cells: CellColumns) -> Sequence[Any] | None:
+        """The bound column straight from the batch's cell texts, or None when the
+        shortcut cannot vouch for every cell (then decode and :meth:`prepare`)."""
+        if self.shortcut is None:
+            return None
+        column = cells.columns[self.source]
+        specials = cells.schema.fields[self.source].special_values
+        null = specials.null if specials else None
+        others = [m for kind, m in specials.markers() if kind != "null"] if specials else []
+        if "\x00" in column or any(m in column for m in others):
+            return None
+        nulls = {"", null} if null is not None else {""}
+        if not any(n in column for n in nulls):
+            return self.shortcut(column)
+        if not self.nullable:
+            return None
+        bound = self.shortcut([c for c in column if c not in nulls])
+        if bound is None:
+            return None
+        it = iter(bound)
+        return [None if c in nulls else next(it) for c in column]
 
     def prepare(self, column: Sequence[Any], fail: Callable[[int, str], SchemaError]) -> (
             Sequence[Any]):
@@ -184,15 +216,38 @@ class WritePlan:
                 return f"table {self.table!r}, part {part}, row {index - start + 1}"
         return f"table {self.table!r}, row {index + 1}"
 
-    def prepare(self, batch: Batch) -> list[tuple[Any, ...]]:
-        offset = self.rows
-        self.rows += len(batch)
+    def prepare_columns(self, batch: Batch) -> list[Sequence[Any]]:
+        """The bound columns, in the target's order, of a batch of stream rows."""
         columns = list(zip(*batch, strict=True)) if batch else []
+        values: dict[int, Sequence[Any]] = {
+            i: columns[c.source] for i, c in enumerate(self.columns)}
+        return self._check(len(batch), values, {})
+
+    def prepare_cells(self, cells: CellColumns) -> list[Sequence[Any]]:
+        """The bound columns, in the target's order, of a batch of cell texts."""
+        bound: dict[int, Sequence[Any]] = {}
+        values: dict[int, Sequence[Any]] = {}
+        # Decode in the stream's field order, as the typed path does before any check.
+        for i, col in sorted(enumerate(self.columns), key=lambda item: item[1].source):
+            shortcut = col.prepare_cells(cells)
+            if shortcut is None:
+                values[i] = cells.decode(col.source)
+            else:
+                bound[i] = shortcut
+        return self._check(len(cells), values, bound)
+
+    def _check(self, rows: int, values: dict[int, Sequence[Any]],
+               bound: dict[int, Sequence[Any]]) -> list[Sequence[Any]]:
+        offset = self.rows
+        self.rows += rows
         out = []
-        for col in self.columns:
+        for i, col in enumerate(self.columns):
+            if i in bound:
+                out.append(bound[i])
+                continue
 
             def fail(i: int, reason: str, _name: str = col.name) -> SchemaError:
                 return SchemaError(f"field {_name!r}: {reason}", where=self.where(offset + i))
 
-            out.append(col.prepare(columns[col.source], fail))
-        return list(zip(*out, strict=True))
+            out.append(col.prepare(values[i], fail))
+        return out

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.types import TypeEngine
 
+from tdtp_core.sql.celltext import CellBinder, CellEncoder
 from tdtp_core.types import Field
 
 #: Driver value (never None) → the stream's Python value for the field.
@@ -79,4 +80,14 @@ class TypeMap(ABC):
 
     def binder(self, field: Field, native: NativeType) -> Binder | None:
         """How to turn stream values into what the driver binds; None: as they are."""
+        return None
+
+    def cell_binder(self, field: Field, native: NativeType) -> CellBinder | None:
+        """A shortcut from packet cell text to what the driver binds for this column,
+        giving exactly ``binder(decoded value)``; None: decode, then the binder."""
+        return None
+
+    def cell_encoder(self, field: Field, native: NativeType) -> CellEncoder | None:
+        """A shortcut from this column's driver values to packet cell text for the export
+        lane (see :mod:`~tdtp_core.sql.celltext`); None: reader, then the encoder."""
         return None

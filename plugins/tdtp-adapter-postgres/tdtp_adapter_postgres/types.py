@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as pg
 from sqlalchemy.types import TypeEngine, UserDefinedType
 
-from tdtp_core.sql import NativeType, TypeMap
+from tdtp_core.sql import NativeType, TypeMap, celltext
+from tdtp_core.sql.celltext import CellBinder
 from tdtp_core.types import BLOB, BOOLEAN, DATE, DATE_KINDS, DECIMAL, INTEGER, REAL, TEXT, Field
 
 _INTEGERS = ("SMALLINT", "INT2", "INTEGER", "INT", "INT4", "BIGINT", "INT8")
@@ -72,6 +73,25 @@ class PostgresTypes(TypeMap):
         length = native.length if base in _SIZED_TEXT else None
         return Field(name, TEXT, length=length, key=key)
 
+    def cell_binder(self, field: Field, native: NativeType) -> CellBinder | None:
+        """Cells COPY can take as they are: PostgreSQL reads canonical numbers, days and
+        RFC 3339 UTC instants as the values the typed path would send. (Not for
+        ``real``: rounding the text to float4 directly could differ from rounding it
+        through a double first.)"""
+        kind = field.kind
+        if field.is_time:
+            return None
+        if kind == REAL:
+            return celltext.decimal_text if native.base in _FLOAT8 else None
+        if kind in DATE_KINDS and kind != DATE:
+            return celltext.rfc3339_utc_text
+        return {
+            INTEGER: celltext.integer_text,
+            DECIMAL: celltext.decimal_text,
+            BOOLEAN: celltext.boolean_text,
+            DATE: celltext.date_text,
+        }.get(kind)
+
     def to_column_type(self, field: Field) -> TypeEngine[Any]:
         subtype = (field.subtype or "").lower()
         if subtype in NAMED_TEXT:
@@ -98,6 +118,9 @@ class PostgresTypes(TypeMap):
         if kind == BLOB:
             return pg.BYTEA()
         return sa.TEXT()
+
+
+_FLOAT8 = frozenset({"DOUBLE PRECISION", "FLOAT8", "FLOAT"})
 
 
 def _integer(field: Field) -> TypeEngine[Any]:

@@ -14,7 +14,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.types import TypeEngine
 
-from tdtp_core.sql import Binder, NativeType, Reader, TypeMap, convert
+from tdtp_core.sql import Binder, NativeType, Reader, TypeMap, celltext, convert
+from tdtp_core.sql.celltext import CellBinder, CellEncoder
 from tdtp_core.types import (
     BLOB,
     BOOLEAN,
@@ -84,6 +85,29 @@ class SqliteTypes(TypeMap):
             BOOLEAN: convert.to_bool,
             DATE: convert.date_from_db,
             TIMESTAMP: convert.aware_from_db,
+        }.get(field.kind)
+
+    def cell_encoder(self, field: Field, native: NativeType) -> CellEncoder | None:
+        """NUMERIC kept as REAL/INTEGER, 0/1 booleans and ISO text dates go to cell text
+        without the Decimal, bool and datetime objects the readers would make."""
+        if field.is_time:
+            return None
+        if field.kind == DECIMAL:
+            return celltext.decimal_from_numbers(field.scale or 0)
+        return {
+            BOOLEAN: celltext.bool_from_ints,
+            DATE: celltext.date_from_text,
+            TIMESTAMP: celltext.timestamp_from_text,
+        }.get(field.kind)
+
+    def cell_binder(self, field: Field, native: NativeType) -> CellBinder | None:
+        """The text the binders below would make, straight from the packet's cells."""
+        if field.is_time:
+            return None
+        return {
+            DECIMAL: celltext.decimal_text,
+            DATE: celltext.date_text,
+            TIMESTAMP: celltext.utc_text,
         }.get(field.kind)
 
     def binder(self, field: Field, native: NativeType) -> Binder | None:

@@ -1,0 +1,72 @@
+"""COPY text both ways, without a server: the string path equals the decoding path."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, time
+from decimal import Decimal
+
+import pytest
+from tdtp_adapter_postgres.copyin import copy_text
+from tdtp_adapter_postgres.copyout import CopyRows
+
+from tdtp_core.packet.encode import NEEDS_XML_ESCAPE, RowEncoder
+from tdtp_core.types import Field
+
+FIELDS = [Field("id", "INTEGER", key=True), Field("txt", "TEXT"), Field("n", "DECIMAL",
+          precision=10, scale=2), Field("r", "REAL"), Field("b", "BOOLEAN"),
+          Field("at", "TIMESTAMP")]
+
+
+def _convert() -> CopyRows:
+    return CopyRows("t", FIELDS, [False, True, True, True, True, True],
+                    RowEncoder(FIELDS, "t"))
+
+
+@pytest.mark.parametrize("chunk", [
+    b"1\tplain\t1.50\t2.5\t1\t2024-01-01T00:00:00Z\n",
+    b"2\tpipe | and \\\\ and \\n\t\\N\t\\N\t0\t\\N\n"
+    b"3\t\\\\N\t0.00\t-0\t\\N\t2024-01-01T00:00:00.5Z\n",
+    b"4\t& < >\t-1.00\t100\t1\t2000-02-29T23:59:59Z\n",
+])
+def test_clean_batches_take_the_string_path_and_match_decoding(chunk: bytes) -> None:
+    convert = _convert()
+    fast = convert(chunk)
+    slow = convert._cells(chunk[:-1].decode(), 0)
+    assert fast.rows == slow.rows
+    # The writer asks whether any column needs XML escaping, not which one.
+    assert [f & ~NEEDS_XML_ESCAPE for f in fast.flags] == \
+        [f & ~NEEDS_XML_ESCAPE for f in slow.flags]
+    assert any(f & NEEDS_XML_ESCAPE for f in fast.flags) == \
+        any(f & NEEDS_XML_ESCAPE for f in slow.flags)
+
+
+@pytest.mark.parametrize("chunk", [
+    b"1\ttab\\there\t1.00\t1\t1\t\\N\n",  # an escape the string path does not take
+    b"1\t[NULL]\t1.00\t1\t1\t\\N\n2\t\\N\t1.00\t1\t1\t\\N\n",  # the marker as text
+    b"1\tx\t1.00\t\x011e+20\t1\t\\N\n",  # a value the server flagged
+])
+def test_other_batches_are_decoded(chunk: bytes) -> None:
+    encoded = _convert()(chunk)
+    assert len(encoded.rows) == chunk.count(b"\n")
+
+
+def test_a_flagged_float_is_decoded_and_written_without_exponent() -> None:
+    encoded = _convert()(b"1\tx\t1.00\t\x011e+20\t1\t\\N\n")
+    assert encoded.rows == ["1\x00x\x001.00\x00100000000000000000000\x001\x00\x02"]
+
+
+def test_bound_columns_become_copy_text() -> None:
+    text = copy_text([
+        [1, 2], ["a\tb\\c\nd", None], [Decimal("1.50"), None], [1.5, float("inf")],
+        [True, False], [date(2024, 1, 2), None],
+        [datetime(2024, 1, 2, 3, 4, 5, 6, tzinfo=UTC), None], [time(1, 2), None],
+        [b"\x00\xff", None], ["2024-01-01T00:00:00Z", "1.25"],
+    ])
+    assert text == (
+        b"1\ta\\tb\\\\c\\nd\t1.50\t1.5\tTrue\t2024-01-02\t2024-01-02T03:04:05.000006+00:00"
+        b"\t01:02:00\t\\\\x00ff\t2024-01-01T00:00:00Z\n"
+        b"2\t\\N\t\\N\tinf\tFalse\t\\N\t\\N\t\\N\t\\N\t1.25\n")
+
+
+def test_nulls_are_written_as_backslash_n() -> None:
+    assert copy_text([[1], [None]]) == b"1\t\\N\n"
