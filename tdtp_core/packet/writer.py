@@ -36,11 +36,12 @@ from tdtp_core.packet.model import (
     PACKET_TYPES,
     PROTOCOL,
     AlarmDetails,
+    PipelineContext,
     message_id_for,
     new_batch_id,
 )
 from tdtp_core.packet.schema_xml import schema_xml
-from tdtp_core.packet.xmlform import escape_a, text_element
+from tdtp_core.packet.xmlform import element, escape_a, text_element
 from tdtp_core.types import (
     DATE_KINDS,
     FLOAT_KINDS,
@@ -92,6 +93,8 @@ class WriteOptions:
     query: Query | None = None
     query_context: QueryContext | None = None
     alarm: AlarmDetails | None = None
+    #: Pipeline name, version and variables embedded in every part (spec §1.12).
+    pipeline: PipelineContext | None = None
     message_id: str | None = None
     #: Write U+FFFD for characters XML cannot carry instead of failing (DECISIONS 2).
     replace_invalid: bool = False
@@ -395,12 +398,13 @@ class PacketWriter:
         xxh3 = f' xxh3="{part.root_xxh3}"' if part.root_xxh3 else ""
         root = f'<DataPacket protocol="{PROTOCOL}" version="{part.version}"{xxh3}>'
         return (PROLOG + root + self._header_xml(part, total) + self._query_xml
-                + context_xml).encode("utf-8")
+                + context_xml + self._pipeline_xml).encode("utf-8")
 
     def _envelope_size(self) -> int:
         """Bytes a part takes besides its rows, at most (worst-case attributes)."""
         opts = self.options
         self._query_xml = opts.query.to_xml() if opts.query is not None else ""
+        self._pipeline_xml = _pipeline_xml(opts.pipeline) if opts.pipeline else ""
         context_allowance = 0
         if opts.query_context is not None:
             original = opts.query_context.original_query
@@ -453,6 +457,17 @@ class PacketWriter:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def _pipeline_xml(context: PipelineContext) -> str:
+    """``<PipelineContext>`` between QueryContext and Schema (the reference parses it but
+    never writes it; we write it so ``--expect-var`` style checks can work)."""
+    pipeline = element("Pipeline", [("name", context.name), ("version", context.version)])
+    variables = ""
+    if context.variables:
+        variables = element("Variables", (), "".join(
+            element("Var", [("name", n), ("value", v)]) for n, v in context.variables))
+    return f"<PipelineContext>{pipeline}{variables}</PipelineContext>"
 
 
 def _alarm_xml(alarm: AlarmDetails) -> str:

@@ -29,6 +29,7 @@ from datetime import UTC, datetime
 from typing import Any, Protocol
 
 from tdtp_core.errors import AdapterError, BrokerError, PacketError, QueryError, TdtpError
+from tdtp_core.packet.model import PipelineContext
 from tdtp_core.pipeline.loader import Pipeline
 from tdtp_core.pipeline.outputs import BROKER_TYPES, FILE_TYPES, Staging, write_output
 from tdtp_core.pipeline.sources import Settle, SourceSpec, open_source
@@ -100,6 +101,9 @@ class _Run:
                                 for o in pipeline.outputs]
         self.adapters: dict[str, Any] = {}
         self.stop = threading.Event()
+        #: Embedded in every output packet: name, version and the variables used.
+        self.context = PipelineContext(pipeline.name, pipeline.version, tuple(sorted(
+            (n, v.text) for n, v in pipeline.variables.items())))
 
     # --------------------------------------------------------------------------- run
 
@@ -366,6 +370,7 @@ class _Run:
             result = self.summary.outputs[index]
             table = PROCESSED + spec.result_table
             start = time.monotonic()
+            spec.packet.setdefault("pipeline", self.context)
             try:
                 written = write_output(
                     spec, functools.partial(_renamed, workspace, table, spec.result_table),

@@ -264,6 +264,23 @@ def test_packet_parts_are_written_as_a_set(run: Run, tmp_path: Path, demo_db: st
     assert len(read_packets(files[0]).rows()) == 200
 
 
+def test_output_packets_carry_the_pipeline_context(run: Run, demo_db: str) -> None:
+    summary = run(f"""
+        name: ctx
+        version: "2.1"
+        variables:
+          minimum: {{type: integer, default: 100}}
+        sources: [{{name: orders, url: "{demo_db}", table: orders}}]
+        transform: {{sql: SELECT id FROM orders WHERE total > :minimum}}
+        outputs:
+          - {{type: tdtp, destination: out/ctx.tdtp.xml}}
+        """)
+    summary.raise_for_error()
+    context = read_packets(*summary.outputs[0].files).metadata["pipeline"]
+    assert (context.name, context.version, context.variables) == \
+        ("ctx", "2.1", (("minimum", "100"),))
+
+
 def test_dry_run_writes_nothing(run: Run, tmp_path: Path, demo_db: str) -> None:
     summary = run(f"""
         name: dry
