@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 CASES: dict[str, Callable[..., Any]] = {}
-SUITES = ("packet", "tdtql", "sqlite", "postgres", "processors")
+SUITES = ("packet", "tdtql", "sqlite", "postgres", "processors", "xlsx", "pipeline", "brokers")
 
 
 def case(name: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
