@@ -231,6 +231,7 @@ def import_packets(
     force: Annotated[bool, typer.Option(
         "--force", help="Import even a packet set the ledger says is already imported.")
     ] = False,
+    sheet: options.Sheet = None,
     mask: po.Mask = None,
     normalize: po.Normalize = None,
     validate: po.Validate = None,
@@ -248,8 +249,9 @@ def import_packets(
       tdtp import orders.tdtp.xml sqlite:///copy.db --create
 
       tdtp import orders_part_*_of_3.tdtp.xml shop --strategy copy
+
+      tdtp import book.xlsx sqlite:///shop.db --sheet Orders --table orders --create
     """
-    from tdtp_core import read_packets
     from tdtp_core.cli.packets import packet_sets
 
     chain = po.processor_chain(mask, normalize, validate, process)
@@ -265,7 +267,7 @@ def import_packets(
     for group in packet_sets(paths):
         with audit.operation("import", source=", ".join(map(str, group)),
                              target=mask_url(url)) as entry:
-            stream = apply(read_packets(*group), chain)
+            stream = apply(_read_source(group, sheet), chain)
             entry.table = table or stream.table
             with row_progress(f"import {entry.table}", partial(_packet_rows, stream),
                               quiet=quiet) as advance:
@@ -282,6 +284,17 @@ def import_packets(
             typer.echo(_import_line(result))
     if json_out:
         typer.echo(json.dumps([_result_dict(r) for r in results]))
+
+
+def _read_source(group: list[Path], sheet: str | None) -> TableStream:
+    """A packet set, or a CSV/XLSX file read through its format (``import book.xlsx``)."""
+    from tdtp_core import read_packets
+    from tdtp_core.plugins import get_host
+
+    fmt = get_host().format_for_path(group[0])
+    if fmt.name == "tdtp":
+        return read_packets(*group)
+    return fmt.read(group, **options.file_read_options(group[0], sheet=sheet))
 
 
 def _import_line(result: ImportResult) -> str:

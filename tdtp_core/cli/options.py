@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from enum import StrEnum
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -108,3 +109,24 @@ StrategyOption = Annotated[
 ]
 Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")]
 Json = Annotated[bool, typer.Option("--json", help="Print a JSON summary on stdout.")]
+
+
+Sheet = Annotated[
+    str | None,
+    typer.Option("--sheet", metavar="NAME",
+                 help="Workbook sheet to read (XLSX input) or to write (XLSX output)."),
+]
+TableName = Annotated[
+    str | None,
+    typer.Option("--table", metavar="NAME",
+                 help="Table name of the rows read (CSV and XLSX inputs carry none)."),
+]
+
+
+def file_read_options(path: Path, *, sheet: str | None = None,
+                      table: str | None = None) -> dict[str, str]:
+    """``--sheet``/``--table`` as read options for the format of ``path`` (packets carry
+    their own table name, so they take neither)."""
+    if path.name.lower().endswith((".xml", ".tdtp")):
+        return {}
+    return {k: v for k, v in (("sheet", sheet), ("table", table)) if v}

@@ -199,12 +199,12 @@ def convert(
     inputs: Annotated[
         list[Path],
         typer.Argument(metavar="INPUT", exists=True, dir_okay=False,
-                       help="Packet files (one set) or CSV files of one table."),
+                       help="Packet files (one set), or CSV or XLSX files of one table."),
     ],
     output: Annotated[
         Path,
         typer.Option("--output", "-o", help="Output file; its extension picks the format "
-                     "(.tdtp.xml / .xml packets, .csv)."),
+                     "(.tdtp.xml / .xml packets, .csv, .xlsx)."),
     ],
     compress: options.Compress = None,
     compress_level: options.CompressLevel = 3,
@@ -212,6 +212,8 @@ def convert(
     compact: options.Compact = False,
     fixed_fields: options.FixedFields = None,
     part_size: options.PartSize = None,
+    sheet: options.Sheet = None,
+    table: options.TableName = None,
     mask: po.Mask = None,
     normalize: po.Normalize = None,
     validate: po.Validate = None,
@@ -228,6 +230,8 @@ def convert(
       tdtp convert users.tdtp.xml -o users.csv
       tdtp convert orders.tdtp.xml -o orders.c.tdtp.xml --compact --fixed-fields region
       tdtp convert users.tdtp.xml -o safe.tdtp.xml --mask email:email --mask phone:phone
+      tdtp convert users.tdtp.xml -o users.xlsx --sheet People
+      tdtp convert book.xlsx --sheet Orders --table orders -o orders.tdtp.xml
     """
     chain = po.processor_chain(mask, normalize, validate, process)
     host = get_host()
@@ -243,7 +247,10 @@ def convert(
         "part_size": part_size,
     }
     given = {k: v for k, v in write_options.items() if v is not None}
-    stream = apply(host.format_for_path(inputs[0]).read(inputs), chain)
+    if sheet and host.format_for_path(output).name == "xlsx":
+        given["sheet"] = sheet
+    read_options = options.file_read_options(inputs[0], sheet=sheet, table=table)
+    stream = apply(host.format_for_path(inputs[0]).read(inputs, **read_options), chain)
     counter = _Counter()
     written = host.format_for_path(output).write(
         stream.derive(counter.count(stream.batches())), output, **given
