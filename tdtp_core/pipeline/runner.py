@@ -101,6 +101,8 @@ class _Run:
                                 for o in pipeline.outputs]
         self.adapters: dict[str, Any] = {}
         self.stop = threading.Event()
+        #: Outputs read the processed copies of the result tables (or the tables).
+        self.output_prefix = PROCESSED
         #: Embedded in every output packet: name, version and the variables used.
         self.context = PipelineContext(pipeline.name, pipeline.version, tuple(sorted(
             (n, v.text) for n, v in pipeline.variables.items())))
@@ -333,22 +335,26 @@ class _Run:
     # --------------------------------------------------------------------- processors
 
     def process(self, workspace: Workspace) -> None:
+        """Run the processors once per result table into a hidden copy, so a failure on
+        the last row stops the run before any output. Without processors the outputs
+        read the result tables themselves."""
         from tdtp_core.processors import ProcessorChain, apply
 
-        chain = ProcessorChain([item.processor for item in self.p.processors])
-        for table in dict.fromkeys(o.result_table for o in self.p.outputs):
-            try:
-                rows = workspace.store(PROCESSED + table, apply(workspace.read(table), chain))
-            except TdtpError as exc:
-                if self.p.processors:
-                    exc.at(self._processor_where(exc))
-                raise
-            if self.p.processors:
+        if self.p.processors:
+            chain = ProcessorChain([item.processor for item in self.p.processors])
+            for table in dict.fromkeys(o.result_table for o in self.p.outputs):
+                try:
+                    rows = workspace.store(PROCESSED + table,
+                                           apply(workspace.read(table), chain))
+                except TdtpError as exc:
+                    raise exc.at(self._processor_where(exc)) from None
                 self.summary.processed_rows[table] = rows
+        else:
+            self.output_prefix = ""
         if self.dry_run:
             for out in self.summary.outputs:
                 out.status = "dry run"
-                out.rows = workspace.count(PROCESSED + out.result_table)
+                out.rows = workspace.count(self.output_prefix + out.result_table)
 
     def _processor_where(self, exc: TdtpError) -> str:
         name = getattr(exc, "processor", None)
@@ -368,7 +374,7 @@ class _Run:
         for index in sorted(range(len(self.p.outputs)), key=order):
             spec = self.p.outputs[index]
             result = self.summary.outputs[index]
-            table = PROCESSED + spec.result_table
+            table = self.output_prefix + spec.result_table
             start = time.monotonic()
             spec.packet.setdefault("pipeline", self.context)
             try:
