@@ -13,7 +13,7 @@ import os
 import re
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,8 +21,7 @@ from typing import TYPE_CHECKING, Any
 from tdtp_core.errors import AdapterError, BrokerError, ConfigError
 from tdtp_core.pipeline.schema import KeyProblem
 from tdtp_core.pipeline.variables import Variable, source_parameters
-from tdtp_core.stream import Batch, TableStream
-from tdtp_core.types import Schema
+from tdtp_core.stream import TableStream
 
 if TYPE_CHECKING:
     from tdtp_core.protocols import Broker, Message
@@ -241,47 +240,18 @@ def query_stream(adapter: SqlAdapter, sql: str, variables: Mapping[str, Variable
                  table: str, batch_size: int) -> TableStream:
     """Stream one read-only SELECT with its ``:name`` parameters bound.
 
-    Like ``SqlAdapter.read_sql`` (read-only transaction, result schema from the driver's
-    description or the first batch), plus bound parameters, which it does not take.
     Each value is bound as the adapter binds a column of its type, so a timestamp
     compares with the stored text on SQLite and natively elsewhere.
     """
     import sqlalchemy as sa
 
-    from tdtp_core.sql.infer import infer_fields, result_fixer
-
     text = sql.strip().rstrip(";").strip()
     if not _READ_ONLY.match(text) or ";" in text:
         raise AdapterError("a source query is one read-only SELECT statement")
-    clause = sa.text(text).bindparams(*(
+    params: list[sa.BindParameter[Any]] = [
         sa.bindparam(name, _bind_value(adapter, variables[name]))
-        for name in source_parameters(text)))
-    conn = adapter.engine.connect()
-    try:
-        with adapter._errors("run query"):
-            adapter._begin_read_only(conn)
-            result = conn.execution_options(stream_results=True).execute(clause)
-            first = [tuple(r) for r in result.fetchmany(batch_size)]
-            description = result.cursor.description if result.cursor else None
-            fields = infer_fields(list(result.keys()), first,
-                                  adapter._describe(conn, description))
-    except BaseException:
-        conn.close()
-        raise
-    fix = result_fixer(fields, first)
-
-    def batches() -> Iterator[Batch]:
-        try:
-            with adapter._errors("run query"):
-                if first:
-                    yield fix(first)
-                while rows := result.fetchmany(batch_size):
-                    batch: Batch = [tuple(r) for r in rows]
-                    yield fix(batch)
-        finally:
-            conn.close()
-
-    return TableStream(Schema(fields), batches(), table=table)
+        for name in source_parameters(text)]
+    return adapter.read_sql(text, table=table, batch_size=batch_size, params=params)
 
 
 def _bind_value(adapter: SqlAdapter, variable: Variable) -> Any:

@@ -317,9 +317,15 @@ class SqlAdapter:
         return self._stream(meta, select, batch_size)
 
     def read_sql(
-        self, sql: str, *, table: str = "query_result", batch_size: int = DEFAULT_BATCH_SIZE
+        self, sql: str, *, table: str = "query_result", batch_size: int = DEFAULT_BATCH_SIZE,
+        params: Sequence[sa.BindParameter[Any]] | None = None,
     ) -> TableStream:
-        """Stream the result of a read-only SELECT; its schema comes from the result."""
+        """Stream the result of a read-only SELECT; its schema comes from the result.
+
+        With ``params=None`` the text goes to the driver as written (a ``:`` in a literal
+        is just a character); with a sequence, it is a SQLAlchemy ``text()`` whose
+        ``:name`` placeholders are bound to those parameters.
+        """
         text = sql.strip().rstrip(";").strip()
         if not _READ_ONLY_START.match(text) or ";" in text:
             raise AdapterError("--query takes one read-only SELECT statement")
@@ -327,7 +333,9 @@ class SqlAdapter:
         try:
             with self._errors("run query"):
                 self._begin_read_only(conn)
-                result = conn.execution_options(stream_results=True).exec_driver_sql(text)
+                streaming = conn.execution_options(stream_results=True)
+                result = (streaming.exec_driver_sql(text) if params is None
+                          else streaming.execute(sa.text(text).bindparams(*params)))
                 first = [tuple(r) for r in result.fetchmany(batch_size)]
                 description = result.cursor.description if result.cursor else None
                 names = list(result.keys())
