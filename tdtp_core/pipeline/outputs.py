@@ -259,9 +259,13 @@ def _write_database(spec: OutputSpec, make_stream: Callable[[], TableStream],
 
 
 def _counting(stream: TableStream, written: Written) -> TableStream:
-    def batches() -> Any:
-        for batch in stream.batches():
-            written.rows += len(batch)
-            yield batch
+    """Count the rows as the writer takes them, on whichever lane it takes."""
+    told = stream.progress
 
-    return stream.derive(batches())
+    def count(rows: int) -> None:
+        written.rows += rows
+        if told is not None:
+            told(rows)
+
+    stream.progress = count
+    return stream

@@ -32,7 +32,7 @@ from tdtp_core.errors import AdapterError, BrokerError, PacketError, QueryError,
 from tdtp_core.packet.model import PipelineContext
 from tdtp_core.pipeline.loader import Pipeline
 from tdtp_core.pipeline.outputs import BROKER_TYPES, FILE_TYPES, Staging, write_output
-from tdtp_core.pipeline.sources import Settle, SourceSpec, open_source
+from tdtp_core.pipeline.sources import Settle, SourceSpec, open_source, sqlite_file
 from tdtp_core.pipeline.summary import OutputResult, RunSummary, SourceResult, StepResult
 from tdtp_core.pipeline.workspace import Workspace
 from tdtp_core.stream import Batch, TableStream
@@ -182,9 +182,23 @@ class _Run:
                 except queue.Full:
                     continue
 
+        def wait(copied: Future[int | None]) -> int | None:
+            while True:
+                try:
+                    return copied.result(timeout=0.2)
+                except TimeoutError:
+                    if st.cancel.is_set() or self.stop.is_set():
+                        raise _Cancelled from None
+
         def attempt() -> Settle | None:
             opened = open_source(spec, self.p.variables, batch_size=self.p.batch_size,
                                  adapters=self.adapters, should_stop=st.cancel.is_set)
+            path = sqlite_file(spec, self.adapters)
+            if path is not None:  # the workspace may copy it inside SQLite
+                copied: Future[int | None] = Future()
+                put("copy", (opened.stream.schema, path, copied))
+                if wait(copied) is not None:
+                    return None
             try:
                 put("schema", opened.stream.schema)
                 for batch in opened.stream.batches():
@@ -253,6 +267,19 @@ class _Run:
             workspace.create(name, schema)
             st.insert = workspace.inserter(name)
             st.result.rows = 0
+        elif kind == "copy":
+            schema, path, copied = payload
+            workspace.create(name, schema)
+            try:
+                rows = workspace.copy_sqlite(name, path, st.spec.table, schema.names)
+            except BaseException as problem:
+                copied.set_exception(problem)
+                raise
+            copied.set_result(rows)
+            if rows is not None:
+                st.result.rows = rows
+                if self.progress is not None:
+                    self.progress.advance(name, rows)
         elif kind == "rows":
             assert st.insert is not None
             st.insert(payload)

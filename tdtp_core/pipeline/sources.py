@@ -222,6 +222,22 @@ def open_source(spec: SourceSpec, variables: Mapping[str, Variable], *, batch_si
     return Opened(_named(stream, spec.name), settle)
 
 
+def sqlite_file(spec: SourceSpec, adapters: Mapping[str, Any]) -> Path | None:
+    """The SQLite file a table source reads through an SQL adapter, if it is one: the
+    workspace can then copy the table inside SQLite (``Workspace.copy_sqlite``)."""
+    from tdtp_core.sql import SqlAdapter
+
+    adapter = adapters.get(spec.url)
+    if spec.kind != "table" or not isinstance(adapter, SqlAdapter) or \
+            adapter.engine.dialect.name != "sqlite":
+        return None
+    database = adapter.sa_url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    path = Path(database)
+    return path if path.is_file() else None
+
+
 def _named(stream: TableStream, name: str) -> TableStream:
     stream.table = name
     return stream

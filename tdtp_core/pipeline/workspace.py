@@ -36,12 +36,18 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Context, Decimal
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
 from tdtp_core.errors import ConfigError, QueryError, SchemaError
-from tdtp_core.sql import convert
-from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, TableStream
+from tdtp_core.packet.encode import RowEncoder
+from tdtp_core.pipeline import sqlite_copy
+from tdtp_core.pipeline.sqlite_copy import file_uri, quote
+from tdtp_core.sql import celltext, convert, parallel
+from tdtp_core.sql.celltext import CellEncoder
+from tdtp_core.sql.lanes import ColumnReaders, PacketRows
+from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, EncodedRows, TableStream
 from tdtp_core.types import (
     BLOB,
     BOOLEAN,
@@ -76,6 +82,8 @@ _FITS: dict[str, frozenset[str]] = {
     TEXT: frozenset({"text"}), BLOB: frozenset({"blob"}),
 }
 _TEXT_CLASSES = frozenset({"text"})
+#: The workspace's page cache: what it holds in memory before spilling to its file.
+_CACHE_KIB = 16_384
 #: Room for any DECIMAL(38, s) when rounding to a scale.
 _WIDE = Context(prec=80)
 
@@ -262,6 +270,23 @@ def decoder(f: Field, classes: frozenset[str]) -> Callable[[Any], Any] | None:
     return None if classes <= {"blob"} else convert.to_bytes
 
 
+def cell_shortcut(f: Field) -> CellEncoder | None:
+    """Stored values straight to packet cell text, where the storage is the SQLite
+    adapter's (numbers for DECIMAL, 0/1, ISO text): its shortcuts prove themselves per
+    column and give way to the decoder otherwise."""
+    if f.is_time:
+        return None
+    if f.kind == DECIMAL:
+        return celltext.decimal_from_numbers(f.scale or 0, within_scale=f.scale is not None)
+    if f.kind == BOOLEAN:
+        return celltext.bool_from_ints
+    if f.kind == DATE:
+        return celltext.date_from_text
+    if _is_timestamp(f) and f.timezone == "UTC":
+        return celltext.timestamp_from_text
+    return None
+
+
 def _inferred(name: str, classes: frozenset[str]) -> Field:
     """The field of a computed column, from the storage classes its values have."""
     if not classes or classes == {"text"}:
@@ -280,10 +305,6 @@ def _inferred(name: str, classes: frozenset[str]) -> Field:
 def _fits(f: Field, classes: frozenset[str]) -> bool:
     allowed = _FITS.get(f.kind, _TEXT_CLASSES)
     return classes <= allowed
-
-
-def quote(name: str) -> str:
-    return '"' + name.replace('"', '""') + '"'
 
 
 def statement(sql: str) -> str:
@@ -311,12 +332,14 @@ class Workspace:
         if path is not None:
             _remove_old(path)
         try:
-            self.conn = sqlite3.connect(":memory:" if path is None else str(path))
+            # No path: SQLite's temporary database, held in its page cache and spilled
+            # to an anonymous file beyond it, so memory stays flat however large.
+            self.conn = sqlite3.connect("" if path is None else file_uri(path), uri=True)
         except sqlite3.Error as exc:
             raise ConfigError(f"cannot create the workspace {path}: {exc}") from None
         self.conn.isolation_level = None
         for pragma in ("PRAGMA journal_mode = MEMORY", "PRAGMA synchronous = OFF",
-                       "PRAGMA foreign_keys = OFF"):
+                       "PRAGMA foreign_keys = OFF", f"PRAGMA cache_size = -{_CACHE_KIB}"):
             self.conn.execute(pragma)
         self._fields: list[Field] = []
         self._tables: dict[str, _Table] = {}
@@ -371,6 +394,23 @@ class Workspace:
 
         return insert
 
+    def copy_sqlite(self, table: str, path: Path, source: str, columns: Sequence[str]
+                    ) -> int | None:
+        """Fill the just-created ``table`` from ``source`` in the SQLite file ``path``
+        inside SQLite (see :mod:`~tdtp_core.pipeline.sqlite_copy`); the rows copied, or
+        None when the rows must come through :meth:`inserter` instead. An open
+        transaction is committed first (SQLite attaches only outside one), then resumed."""
+        entry = self._table(table)
+        resume = self.conn.in_transaction
+        if resume:
+            self.commit()
+        try:
+            return sqlite_copy.copy_table(self.conn, path, entry.name, source, columns,
+                                          entry.schema.fields)
+        finally:
+            if resume:
+                self.begin()
+
     def begin(self) -> None:
         self.conn.execute("BEGIN")
 
@@ -385,15 +425,44 @@ class Workspace:
         """Stream a workspace table's rows in insertion order, as TDTP values."""
         entry = self._table(table)
 
-        def batches() -> Iterator[Batch]:
+        def fetch() -> Iterator[list[Any]]:
             cursor = self.conn.execute(f"SELECT * FROM {quote(entry.name)} ORDER BY rowid")
             try:
                 while rows := cursor.fetchmany(self.batch_size):
-                    yield _decode(rows, entry)
+                    yield rows
             finally:
                 cursor.close()
 
-        return TableStream(entry.schema, batches(), table=entry.name)
+        def batches() -> Iterator[Batch]:
+            for rows in fetch():
+                yield _decode(rows, entry)
+
+        def encoded(replace_invalid: bool) -> Iterator[EncodedRows]:
+            make = PacketRows(
+                ColumnReaders(entry.name, entry.schema.names, entry.schema.fields,
+                              entry.decoders),
+                [cell_shortcut(f) for f in entry.schema],
+                RowEncoder(entry.schema.fields, entry.name, replace_invalid=replace_invalid))
+            job = self._ranges(entry.name, make)
+            if job is not None:
+                yield from parallel.run_ordered(job, parallel.available_workers(),
+                                                lambda: None, len)
+                return
+            first = 0
+            for rows in fetch():
+                yield make(rows, first)
+                first += len(rows)
+
+        return TableStream(entry.schema, batches(), table=entry.name, encoded=encoded)
+
+    def _ranges(self, table: str, make: PacketRows) -> _RangeRead | None:
+        """The parallel plan of reading a large table out as packet rows, or None."""
+        low, high, count = self.conn.execute(
+            f"SELECT min(rowid), max(rowid), count(*) FROM {quote(table)}").fetchone()
+        if count < parallel.MIN_ROWS or parallel.available_workers() < 2:
+            return None
+        bounds = [*range(low, high + 1, self.batch_size), high + 1]
+        return _RangeRead(self.conn, table, list(pairwise(bounds)), make, self.batch_size)
 
     def store(self, table: str, stream: TableStream) -> int:
         """Materialise a stream as a workspace table; returns its row count."""
@@ -526,6 +595,36 @@ class Workspace:
         self.conn.close()
         if self.path is not None:
             _remove_old(self.path)
+
+
+class _RangeRead:
+    """A workspace table's rowid ranges as tasks for :func:`parallel.run_ordered`.
+
+    The forked workers read through the connection they inherit (a temporary or
+    in-memory database has no name to open again); nothing writes to the workspace
+    while they run, so each sees the same pages.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, table: str, ranges: list[tuple[int, int]],
+                 make: PacketRows, batch_size: int) -> None:
+        self.conn = conn
+        self.sql = f"SELECT * FROM {quote(table)} WHERE rowid >= ? AND rowid < ? ORDER BY rowid"
+        self.ranges = ranges
+        self.tasks = len(ranges)
+        self.make = make
+        self.batch_size = batch_size
+
+    def open(self) -> None:
+        """Nothing to join: the inherited connection is the snapshot."""
+
+    def run(self, task: int, first_row: int) -> Iterator[EncodedRows]:
+        cursor = self.conn.execute(self.sql, self.ranges[task])
+        try:
+            while rows := cursor.fetchmany(self.batch_size):
+                yield self.make(rows, first_row)
+                first_row += len(rows)
+        finally:
+            cursor.close()
 
 
 def _canonical_classes(f: Field) -> frozenset[str]:

@@ -51,8 +51,6 @@ if TYPE_CHECKING:
 Rows = Iterable[Any]
 _READ_ONLY_START = re.compile(r"^\s*(\(\s*)*(select|with|values|table|show|explain)\b",
                               re.IGNORECASE)
-#: A whole-table export smaller than this is read by one process (forking costs more).
-PARALLEL_MIN_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -442,7 +440,7 @@ class SqlAdapter:
         no shared snapshot)."""
         anchor = self.engine.connect()
         try:
-            ranges = self._partitions(anchor, meta, batch_size, PARALLEL_MIN_ROWS)
+            ranges = self._partitions(anchor, meta, batch_size, parallel.MIN_ROWS)
             anchor.rollback()  # the snapshot is pinned by a transaction of its own
             token = self._anchor_snapshot(anchor) if len(ranges) >= workers else None
         except BaseException:

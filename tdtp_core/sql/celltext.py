@@ -75,7 +75,7 @@ def _valid_days(cells: Sequence[str]) -> bool:
     return True
 
 
-def decimal_from_numbers(scale: int) -> CellEncoder:
+def decimal_from_numbers(scale: int, *, within_scale: bool = False) -> CellEncoder:
     """DECIMAL from ``int``/``float`` (SQLite keeps NUMERIC as either): the typed path's
     ``format(Decimal(repr(v)), "f")`` padded to ``scale`` fraction digits.
 
@@ -83,6 +83,8 @@ def decimal_from_numbers(scale: int) -> CellEncoder:
     numbers are small enough that floats are closer together than ``10**-scale`` (then
     only one such text reads back as the value, and ``repr`` padded is that text).
     Otherwise ``repr`` is padded by a regex, cell by cell where it is short.
+    ``within_scale``: a typed path that rounds floats to the scale (the pipeline
+    workspace) is only matched when no cell has more fraction digits than the scale.
     """
     fixed = f"%.{scale}f".__mod__
     limit = 2.0**52 / 10**scale
@@ -108,10 +110,14 @@ def decimal_from_numbers(scale: int) -> CellEncoder:
         joined = _SEP.join(texts)
         if "e" in joined or "n" in joined:  # exponents, inf, nan: the typed path
             return None
-        if not scale or exact.fullmatch(joined):
+        if not scale:
+            return None if within_scale and "." in joined else texts
+        if exact.fullmatch(joined):
             return texts
-        padded = short.sub(pad, f"\x00{joined}\x00")
-        return padded[1:-1].split(_SEP)
+        padded = short.sub(pad, f"\x00{joined}\x00")[1:-1]
+        if within_scale and not exact.fullmatch(padded):
+            return None
+        return padded.split(_SEP)
 
     return with_nulls(present)
 

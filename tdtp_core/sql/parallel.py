@@ -33,6 +33,8 @@ _READY, _ITEM, _DONE, _FAILED = "ready", "item", "done", "failed"
 _F_SETPIPE_SZ = 1031
 #: Pipe capacity asked for: about two batches of 5,000 encoded rows.
 PIPE_BYTES = 1 << 20
+#: Fewer rows than this are read in one process: forking would cost more than it saves.
+MIN_ROWS = 100_000
 
 
 class Job(Protocol[T_co]):

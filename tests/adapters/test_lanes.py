@@ -22,7 +22,7 @@ import pytest
 from tdtp_core import read_packets, write_packets
 from tdtp_core.errors import AdapterError, SchemaError
 from tdtp_core.packet.writer import WriteOptions, encode_stream
-from tdtp_core.sql import adapter as sql_adapter
+from tdtp_core.sql import parallel
 from tdtp_core.stream import TableStream
 from tdtp_core.types import Field, Schema
 from tests.adapters.adapter_helpers import Db, content, run_sql, stream
@@ -172,7 +172,7 @@ def test_a_bad_cell_fails_the_import_with_the_typed_paths_message(
 def test_worker_processes_change_nothing(
     sqlite_db: Db, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql_adapter, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
     table = _filled(sqlite_db, 300)
     by_count = {}
     for workers in ("1", "2", "3"):
@@ -189,7 +189,7 @@ def test_worker_processes_change_nothing(
 def test_a_worker_that_meets_a_bad_value_fails_like_one_process(
     sqlite_db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sql_adapter, "PARALLEL_MIN_ROWS", 1)
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
     table = _filled(sqlite_db, 200)
     run_sql(sqlite_db.adapter, f"UPDATE {table} SET amount = 'lots' WHERE id = 170")
     messages = []
