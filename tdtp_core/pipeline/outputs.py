@@ -168,7 +168,7 @@ class Staging:
         """Every file written into ``stage``, to be moved into ``final_dir``; their final
         paths."""
         finals = []
-        for staged in sorted(stage.iterdir()):
+        for staged in sorted(stage.iterdir(), key=_in_part_order):
             final = final_dir / staged.name
             self._moves.append((staged, final))
             finals.append(final)
@@ -183,6 +183,11 @@ class Staging:
         for directory in self._dirs:
             shutil.rmtree(directory, ignore_errors=True)
         self._dirs.clear()
+
+
+def _in_part_order(path: Path) -> list[Any]:
+    """``x_part_2_of_10`` before ``x_part_10_of_10``: numbers compare as numbers."""
+    return [int(t) if t.isdigit() else t for t in re.split(r"([0-9]+)", path.name)]
 
 
 @dataclass

@@ -264,6 +264,20 @@ def test_packet_parts_are_written_as_a_set(run: Run, tmp_path: Path, demo_db: st
     assert len(read_packets(files[0]).rows()) == 200
 
 
+def test_summary_lists_parts_in_part_order(run: Run, demo_db: str) -> None:
+    summary = run(f"""
+        name: parts
+        sources: [{{name: orders, url: "{demo_db}", table: orders}}]
+        transform: {{sql: SELECT * FROM orders}}
+        outputs: [{{type: tdtp, destination: out/o.tdtp.xml, part_size: 2KB}}]
+        """)
+    summary.raise_for_error()
+    files = summary.outputs[0].files
+    assert len(files) >= 10
+    assert files == [f"{Path(files[0]).parent}/o.tdtp_part_{k}_of_{len(files)}.xml"
+                     for k in range(1, len(files) + 1)]
+
+
 def test_output_packets_carry_the_pipeline_context(run: Run, demo_db: str) -> None:
     summary = run(f"""
         name: ctx
