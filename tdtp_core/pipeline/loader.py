@@ -489,9 +489,18 @@ class _Build:
     def output(self, raw: dict[str, Any], i: int, default_table: str,
                tables: Mapping[str, str]) -> OutputSpec:
         path: YamlPath = ("outputs", i)
+        spec = self._output(raw, i, path, default_table, tables, fallback=False)
+        if "fallback" in raw:
+            spec.fallback = self._output(raw["fallback"], i, (*path, "fallback"),
+                                         spec.result_table, tables, fallback=True)
+        return spec
+
+    def _output(self, raw: dict[str, Any], i: int, path: YamlPath, default_table: str,
+                tables: Mapping[str, str], *, fallback: bool) -> OutputSpec:
         try:
             return build_output(raw, index=i, where=self.doc.where(path), base=self.base,
-                                default_table=default_table, tables=tables)
+                                default_table=default_table, tables=tables,
+                                fallback=fallback)
         except KeyProblem as problem:
             self.check.add((*path, *problem.keys), problem.message)
         except ConfigError as exc:

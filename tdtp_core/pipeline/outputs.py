@@ -59,6 +59,8 @@ class OutputSpec:
     packet: dict[str, Any] = field(default_factory=dict)
     #: Options of the file format (CSV delimiter, XLSX header_types, ...).
     options: dict[str, Any] = field(default_factory=dict)
+    #: Written instead when this output fails (framework §8.7.5); never nested.
+    fallback: OutputSpec | None = None
 
     @property
     def target(self) -> str:
@@ -86,15 +88,21 @@ def parse_size(value: int | str) -> int:
 
 
 def build_output(raw: Mapping[str, Any], *, index: int, where: str, base: Path,
-                 default_table: str, tables: Mapping[str, str]) -> OutputSpec:
-    """The spec of one schema-valid output entry; ``KeyProblem`` names a wrong key."""
+                 default_table: str, tables: Mapping[str, str],
+                 fallback: bool = False) -> OutputSpec:
+    """The spec of one schema-valid output entry (without its ``fallback``, which the
+    caller builds the same way with ``fallback=True``); ``KeyProblem`` names a wrong
+    key."""
     from tdtp_core.plugins import get_host
 
     kind = str(raw["type"]).lower()  # case-insensitive (framework §12.1)
     if kind not in OUTPUT_TYPES:
         raise KeyProblem(("type",), f"unsupported output type '{kind}', must be one of: "
                                     f"{', '.join(OUTPUT_TYPES)}")
-    allowed = _KEYS[kind] | {"type", "result_table"}
+    if fallback and "fallback" in raw:
+        raise KeyProblem(("fallback",), "nested fallback is not supported (only one level "
+                                        "allowed)")
+    allowed = _KEYS[kind] | {"type", "result_table", "fallback"}
     for key in raw:
         if key not in allowed:
             raise KeyProblem((key,), f"'{key}' is not an option of a {kind} output (options: "

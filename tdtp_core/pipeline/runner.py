@@ -19,6 +19,7 @@ Order of a run, and why:
 from __future__ import annotations
 
 import functools
+import logging
 import queue
 import threading
 import time
@@ -31,7 +32,14 @@ from typing import Any, Protocol
 from tdtp_core.errors import AdapterError, BrokerError, PacketError, QueryError, TdtpError
 from tdtp_core.packet.model import PipelineContext
 from tdtp_core.pipeline.loader import Pipeline
-from tdtp_core.pipeline.outputs import BROKER_TYPES, FILE_TYPES, Staging, write_output
+from tdtp_core.pipeline.outputs import (
+    BROKER_TYPES,
+    FILE_TYPES,
+    OutputSpec,
+    Staging,
+    Written,
+    write_output,
+)
 from tdtp_core.pipeline.sources import Settle, SourceSpec, open_source, sqlite_file
 from tdtp_core.pipeline.summary import OutputResult, RunSummary, SourceResult, StepResult
 from tdtp_core.pipeline.workspace import Workspace
@@ -42,6 +50,8 @@ from tdtp_core.types import Schema
 PROCESSED = "tdtp_out_"
 #: Seconds a cancelled run waits for its extraction threads to notice.
 _GRACE = 5.0
+
+log = logging.getLogger("tdtp.pipeline")
 
 
 class Progress(Protocol):
@@ -401,22 +411,17 @@ class _Run:
         for index in sorted(range(len(self.p.outputs)), key=order):
             spec = self.p.outputs[index]
             result = self.summary.outputs[index]
-            table = self.output_prefix + spec.result_table
             start = time.monotonic()
-            spec.packet.setdefault("pipeline", self.context)
             try:
-                written = write_output(
-                    spec, functools.partial(_renamed, workspace, table, spec.result_table),
-                    staging=staging, resilience=self.p.resilience,
-                    source=f"pipeline {self.p.name}")
+                written = self._write_one(workspace, spec, staging, result)
             except TdtpError as exc:
                 result.status, result.error = "failed", str(exc)
                 result.duration_ms = _ms(start)
                 for other in done:
                     if other.files:
                         other.status = "rolled back"
-                raise exc.at(f"output {index + 1} ({spec.where})") from None
-            result.status = "written"
+                raise
+            result.status = "written" if result.fallback is None else "written to fallback"
             result.rows = written.rows
             result.files = [str(p) for p in written.files]
             result.hashes = written.hashes
@@ -424,6 +429,32 @@ class _Run:
             result.duration_ms = _ms(start)
             done.append(result)
         staging.commit()
+
+
+    def _write_one(self, workspace: Workspace, spec: OutputSpec, staging: Staging,
+                   result: OutputResult) -> Written:
+        """Write an output; when it fails and it has a fallback, write that instead
+        (from the same processed table: processors still ran once)."""
+        try:
+            return self._write(workspace, spec, staging)
+        except TdtpError as exc:
+            fallback = spec.fallback
+            if fallback is None:
+                raise exc.at(f"output {spec.index + 1} ({spec.where})") from None
+            log.warning("output %d (%s) failed, writing its fallback %s instead: %s",
+                         spec.index + 1, spec.target, fallback.target, exc)
+            result.fallback, result.primary_error = fallback.target, str(exc)
+        try:
+            return self._write(workspace, fallback, staging)
+        except TdtpError as exc:
+            raise exc.at(f"output {spec.index + 1} fallback ({fallback.where})") from None
+
+    def _write(self, workspace: Workspace, spec: OutputSpec, staging: Staging) -> Written:
+        table = self.output_prefix + spec.result_table
+        spec.packet.setdefault("pipeline", self.context)
+        return write_output(
+            spec, functools.partial(_renamed, workspace, table, spec.result_table),
+            staging=staging, resilience=self.p.resilience, source=f"pipeline {self.p.name}")
 
 
 def _renamed(workspace: Workspace, table: str, name: str) -> TableStream:
@@ -474,6 +505,8 @@ def validate_pipeline(pipeline: Pipeline, *, connect: bool = True) -> list[Check
                                              "with its packets; --offline reads none)"))
         for out in pipeline.outputs:
             checks.append(_check_output(out, connect))
+            if out.fallback is not None:
+                checks.append(_check_output(out.fallback, connect, role="fallback of output"))
     finally:
         for adapter in adapters.values():
             adapter.close()
@@ -554,10 +587,10 @@ def _check_transform(pipeline: Pipeline, schemas: dict[str, Schema | None]) -> l
     return checks
 
 
-def _check_output(out: Any, connect: bool) -> Check:
+def _check_output(out: Any, connect: bool, role: str = "output") -> Check:
     import os
 
-    where = f"output {out.index + 1} ({out.where})"
+    where = f"{role} {out.index + 1} ({out.where})"
     if out.destination is not None:
         parent = out.destination.parent
         while not parent.exists() and parent != parent.parent:

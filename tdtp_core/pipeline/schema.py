@@ -47,8 +47,6 @@ REFERENCE_KEYS: dict[str, dict[str, str]] = {
         "rabbitmq": "settings go directly on the output: url: amqp://user:pw@host/%2F?queue=Q",
         "kafka": "settings go directly on the output: url: kafka://host:9092/TOPIC",
         "xlsx": "settings go directly on the output (destination, sheet)",
-        "fallback": "fallback outputs are not supported: a failed output fails the run and "
-                    "staged files are not written",
         "resilience": "resilience is a top-level section and covers every output",
         "compression": "write compress: true (or a codec name)",
         "compress_algo": "name the codec in compress (compress: zstd)",

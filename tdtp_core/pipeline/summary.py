@@ -39,8 +39,12 @@ class OutputResult:
     type: str
     target: str
     result_table: str
-    #: not run, written, failed, rolled back (a later output failed), or dry run.
+    #: not run, written, written to fallback, failed, rolled back (a later output
+    #: failed), or dry run.
     status: str = "not run"
+    #: Where the rows went instead, and why, when the output's fallback was written.
+    fallback: str | None = None
+    primary_error: str | None = None
     rows: int = 0
     files: list[str] = field(default_factory=list)
     hashes: dict[str, str] = field(default_factory=dict)
@@ -114,6 +118,8 @@ class RunSummary:
             if o.message_ids:
                 line += f", {len(o.message_ids)} message(s)"
             out.append(line + (f": {o.error}" if o.error else ""))
+            if o.fallback is not None:
+                out.append(f"    instead of {o.target} ({o.primary_error}): {o.fallback}")
             out.extend(f"    {path}  {o.hashes.get(path, '')}".rstrip() for path in o.files)
         if self.error:
             out.append(f"  error: {self.error}")
