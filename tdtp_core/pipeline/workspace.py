@@ -68,6 +68,8 @@ from tdtp_core.types import (
 from tdtp_core.values import parse_value
 
 _TAG = re.compile(r"\btdtp(\d+)$")
+#: Compound SELECTs give their result the declared types of the first arm only.
+_COMPOUND = re.compile(r"\b(union|intersect|except)\b", re.IGNORECASE)
 _DUPLICATE = re.compile(r"^(.*):(\d+)$")
 _TYPE_TEXT = re.compile(r"^\s*([A-Za-z][A-Za-z ]*?)\s*(?:\(\s*(\d+)\s*(?:,\s*(\d+)\s*)?\))?\s*$")
 _SQLITE_MAGIC = b"SQLite format 3\x00"
@@ -342,12 +344,15 @@ class Workspace:
                        "PRAGMA foreign_keys = OFF", f"PRAGMA cache_size = -{_CACHE_KIB}"):
             self.conn.execute(pragma)
         self._fields: list[Field] = []
+        #: The storage classes each declared column holds (by its tag number).
+        self._held: list[frozenset[str]] = []
         self._tables: dict[str, _Table] = {}
 
     # --------------------------------------------------------------------- tables
 
     def _declare(self, f: Field) -> str:
         self._fields.append(f)
+        self._held.append(_canonical_classes(f))
         return f"{_affinity(f)} tdtp{len(self._fields) - 1}"
 
     def has(self, table: str) -> bool:
@@ -508,13 +513,18 @@ class Workspace:
                 raise QueryError(f"the result has two columns named {m.group(1)!r}: alias one "
                                  "of them (AS ...)", where=step.where)
         planned: list[Field | None] = []
-        for name, row in zip(names, probe, strict=True):
+        known: dict[int, frozenset[str]] = {}
+        simple = not _COMPOUND.search(sql)
+        for i, (name, row) in enumerate(zip(names, probe, strict=True)):
             given = step.types.get(name)
             tag = _TAG.search(str(row[2] or ""))
             if given is not None:
                 planned.append(given.replace(name=name))
             elif tag is not None:
-                planned.append(self._fields[int(tag.group(1))].replace(name=name, key=False))
+                source = self._fields[int(tag.group(1))].replace(name=name, key=False)
+                planned.append(source)
+                if simple and source.kind != REAL:
+                    known[i] = self._held[int(tag.group(1))]
             else:
                 planned.append(None)
         self.drop(step.result_table)
@@ -526,7 +536,7 @@ class Workspace:
         self.conn.execute(f"CREATE TABLE {quote(target)} ({columns})")
         self._execute_user(f"INSERT INTO {quote(target)} {sql}", params, target, deadline,
                            step.where)
-        classes = self._classes(target, names)
+        classes = self._classes(target, names, known)
         fields: list[Field] = []
         for i, (f, name) in enumerate(zip(planned, names, strict=True)):
             try:
@@ -541,22 +551,34 @@ class Workspace:
             raise QueryError(f"key field(s) {', '.join(sorted(missing))} are not columns of "
                              f"the result ({', '.join(names)})", where=step.where)
         fields = [f.replace(key=f.name.casefold() in keys) for f in fields]
-        for f, declared_type in zip(fields, declared, strict=True):
+        for f, held, declared_type in zip(fields, classes, declared, strict=True):
             tag = _TAG.search(declared_type)
             assert tag is not None
             self._fields[int(tag.group(1))] = f
+            self._held[int(tag.group(1))] = held
         schema = Schema(fields)
         self._tables[target.casefold()] = _Table(
             target, schema, [decoder(f, c) for f, c in zip(fields, classes, strict=True)])
         return self.count(target)
 
-    def _classes(self, table: str, names: Sequence[str]) -> list[frozenset[str]]:
-        if not names:
-            return []
-        parts = ", ".join(f"group_concat(DISTINCT typeof({quote(n)}))" for n in names)
-        row = self.conn.execute(f"SELECT {parts} FROM {quote(table)}").fetchone()
-        return [frozenset(c for c in (text or "").split(",") if c and c != "null")
-                for text in row]
+    def _classes(self, table: str, names: Sequence[str],
+                 known: Mapping[int, frozenset[str]]) -> list[frozenset[str]]:
+        """The storage classes each result column holds; ``known`` ones are not scanned.
+
+        A column that is a column of a source or an earlier result (its declared type
+        carries the tag) holds what that column holds, unless a compound SELECT adds
+        other rows under the first arm's declared types. A REAL
+        column is scanned anyway: knowing it holds no NaN text spares every value the
+        decoder."""
+        scan = [i for i in range(len(names)) if i not in known]
+        found: dict[int, frozenset[str]] = dict(known)
+        if scan:
+            parts = ", ".join(f"group_concat(DISTINCT typeof({quote(names[i])}))"
+                              for i in scan)
+            row = self.conn.execute(f"SELECT {parts} FROM {quote(table)}").fetchone()
+            for i, text in zip(scan, row, strict=True):
+                found[i] = frozenset(c for c in (text or "").split(",") if c and c != "null")
+        return [found[i] for i in range(len(names))]
 
     def _execute_user(self, sql: str, params: Mapping[str, Any], target: str,
                       deadline: float | None, where: str) -> None:

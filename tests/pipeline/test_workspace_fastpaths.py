@@ -286,3 +286,31 @@ def test_a_run_falls_back_to_the_row_path_for_odd_values(tmp_path: Path, run: An
     summary.raise_for_error()
     assert _output_rows(tmp_path) == [
         (0, 1, Decimal(2**53 + 1), datetime(2024, 2, 29, 10, tzinfo=UTC))]
+
+
+# ------------------------------------------------------- result storage classes
+
+
+def _stepped(*sqls: str) -> Workspace:
+    from tdtp_core.pipeline.workspace import Step
+
+    ws = Workspace()
+    ws.store("t", TableStream.from_rows(
+        Schema([Field("id", "INTEGER"), Field("amount", "DECIMAL", precision=8, scale=2)]),
+        [(1, Decimal("1.50")), (2, Decimal("2.25"))], table="t"))
+    for k, sql in enumerate(sqls):
+        ws.run_step(Step(f"r{k}", sql), {})
+    return ws
+
+
+def test_a_compound_select_is_typed_by_all_its_rows() -> None:
+    ws = _stepped("SELECT id FROM t UNION ALL SELECT 'n/a'")
+    assert ws.schema("r0")[0].type == "TEXT"
+    assert sorted(ws.read("r0").rows()) == [("1",), ("2",), ("n/a",)]
+
+
+def test_a_column_of_an_earlier_step_keeps_what_it_holds() -> None:
+    ws = _stepped("SELECT CASE WHEN id = 1 THEN id ELSE 'x' END AS v FROM t",
+                  "SELECT v FROM r0")
+    assert ws.schema("r1")[0].type == "TEXT"
+    assert ws.read("r1").rows() == [("1",), ("x",)]
