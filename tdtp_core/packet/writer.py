@@ -217,7 +217,7 @@ class PacketWriter:
             ).at(f"table {self.table!r}")
         rows, flags = self.row_encoder.encode(
             columns, base, self._contract if self.dictionary else None)
-        self._add(rows, row_sizes(rows), flags)
+        self._add(rows, flags)
 
     def write_rows(self, rows: list[str], flags: Sequence[int]) -> None:
         """Add rows that a :class:`~tdtp_core.packet.encode.RowEncoder` for this schema
@@ -225,15 +225,25 @@ class PacketWriter:
         if self.dictionary:
             raise PacketError("pre-encoded rows cannot use a dictionary schema")
         if rows:
-            self._add(rows, row_sizes(rows), list(flags))
+            self._add(rows, list(flags))
 
-    def _add(self, rows: list[str], sizes: list[int], flags: list[int]) -> None:
+    def _add(self, rows: list[str], flags: list[int]) -> None:
+        # Row cost in the written packet: its text and "<R></R>". Most batches fit the
+        # pending part whole: one count for the batch, no row by row sizes.
+        joined = "".join(rows)
+        total = (len(joined) if joined.isascii() else len(joined.encode())) + 7 * len(rows)
+        pending = self._pending
+        if pending.size + total <= self._row_budget:
+            pending.flags = [a | b for a, b in zip(pending.flags, flags, strict=True)]
+            pending.rows.extend(rows)
+            pending.size += total
+            return
+        sizes = row_sizes(rows)
         start = 0
         n = len(rows)
         while start < n:
             pending = self._pending
             pending.flags = [a | b for a, b in zip(pending.flags, flags, strict=True)]
-            # Row cost in the written packet: its text and "<R></R>".
             acc = list(accumulate((s + 7 for s in sizes[start:]), initial=pending.size))
             fit = bisect_right(acc, self._row_budget) - 1
             if fit <= 0:

@@ -232,3 +232,21 @@ def test_batch_size_does_not_change_rows(batch_size: int) -> None:
     batches = list(stream.batches())
     assert [r for b in batches for r in b] == rows
     assert all(len(b) == batch_size for b in batches[:-1])
+
+
+@settings(SETTINGS, max_examples=40)
+@given(st.lists(texts, min_size=1, max_size=60), st.integers(1, 25), st.integers(0, 400))
+def test_parts_do_not_depend_on_how_rows_are_batched(cells: list[str], batch_size: int,
+                                                     extra: int) -> None:
+    """The writer cuts parts at the same rows whether a batch fits the part whole or
+    has to be split row by row."""
+    schema = Schema([Field("id", "INTEGER"), Field("v", "TEXT")])
+    table = Table("t", schema, [(i, t) for i, t in enumerate(cells)])
+
+    def bodies(size: int) -> list[bytes]:
+        stream = TableStream.from_rows(schema, table.rows, table="t", batch_size=size)
+        parts = encode_packets(stream, part_size=envelope(table) + 120 + extra,
+                               message_id="BATCHES")
+        return [p[p.index(b"<Schema"):] for p in parts]
+
+    assert bodies(batch_size) == bodies(1)
