@@ -2,31 +2,38 @@
 
     python -m benchmarks.harness brokers --rows 1000000
 
-Candidate: ``tdtp listen BROKER_URL PG_URL --create --idle-timeout 5`` started first,
-then ``tdtp export src.db t --to BROKER_URL``; the time runs from the start until every
-row is committed in PostgreSQL (the case polls the target's import ledger every 50 ms,
-then counts the table). The listener is stopped (SIGTERM), checked and the rows
-counted again after the timed part; the idle timeout is only a safety net.
+Candidates (one per broker): ``tdtp listen BROKER_URL PG_URL --create --idle-timeout 60``
+started first, then ``tdtp export src.db t --to BROKER_URL``; the time runs from the
+start until every row is committed in PostgreSQL (the case polls the target's import
+ledger every 50 ms, then counts the table). The listener is stopped (SIGTERM), checked
+and the rows counted again after the timed part; the idle timeout is only a safety net
+(the exporter publishes once every part is written, which can take longer than a few
+seconds on a busy machine).
 Baseline: ``tdtp export src.db t -o FILE`` then ``tdtp import FILE… PG_URL --create``,
 then one count of the table. All four are the CLI, in subprocesses, so both sides pay
 the same start-up.
 
 RabbitMQ is ``TDTP_BENCH_AMQP_URL`` (default ``amqp://guest:guest@127.0.0.1:5672/%2F``),
-with a fresh queue per run; PostgreSQL is ``TDTP_BENCH_PG_URL`` (default
+with a fresh queue per run. Kafka is ``TDTP_BENCH_KAFKA_BOOTSTRAP`` (``host:port``), else
+a Tansu broker with in-memory storage started once for the suite by :func:`prepare`
+(outside every timed part) and stopped when the harness exits; a fresh topic and group
+per run. PostgreSQL is ``TDTP_BENCH_PG_URL`` (default
 ``postgresql://postgres@127.0.0.1:5432/test``), with a fresh target table per run,
-dropped after the timed part (with the queue). The target's import ledger is left as it
-is.
+dropped after the timed part (with the queue or topic). The target's import ledger is
+left as it is.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -35,11 +42,18 @@ from benchmarks.harness import case
 
 PAIRS = [
     ("rabbitmq_export_listen", "file_export_import"),
+    ("kafka_export_listen", "file_export_import"),
 ]
 TABLE = "t"
 PG_URL = os.environ.get("TDTP_BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AMQP_URL = os.environ.get("TDTP_BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672/%2F")
+KAFKA_ENV = "TDTP_BENCH_KAFKA_BOOTSTRAP"
 TIMEOUT = 600.0
+IDLE = 60
+#: The ``tdtp`` of the interpreter running the harness (``.venv/bin/python -m …`` works
+#: without activating the virtualenv).
+_BESIDE = Path(sys.executable).with_name("tdtp")
+TDTP = str(_BESIDE) if _BESIDE.is_file() else "tdtp"
 
 
 def _src(workdir: Path) -> str:
@@ -54,6 +68,18 @@ def prepare(workdir: Path, n: int) -> None:
     src.write(TableStream.from_rows(SCHEMA, rows(n), table=TABLE), create=True,
               strategy="copy")
     src.close()
+    if not os.environ.get(KAFKA_ENV):
+        _start_tansu(workdir)
+
+
+def _start_tansu(workdir: Path) -> None:
+    """One Tansu for the whole suite, so no case pays its start-up. The cases run in
+    child processes, which find it through the environment they inherit."""
+    from tdtp_core.testing.brokers import tansu_broker
+
+    stack = contextlib.ExitStack()
+    os.environ[KAFKA_ENV] = stack.enter_context(tansu_broker(workdir / "tansu.log"))
+    atexit.register(stack.close)
 
 
 def _unique() -> str:
@@ -79,7 +105,7 @@ def _drop(table: str) -> None:
 
 
 def _tdtp(*args: str, **kwargs: Any) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(["tdtp", *args], stdout=subprocess.DEVNULL,
+    return subprocess.Popen([TDTP, *args], stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE, **kwargs)
 
 
@@ -116,15 +142,35 @@ def file_export_import(workdir: Path, n: int) -> Any:
 
 @case("rabbitmq_export_listen")
 def rabbitmq_export_listen(workdir: Path, n: int) -> Any:
-    """``tdtp listen AMQP PG --create --idle-timeout 5`` + ``tdtp export src.db t --to
+    """``tdtp listen AMQP PG --create --idle-timeout 60`` + ``tdtp export src.db t --to
     AMQP``, until the last row is committed."""
+    table = _unique()
+    return _export_listen(workdir, n, "rabbitmq_export_listen", table,
+                          f"{AMQP_URL}?queue={table}", lambda: _delete_queue(table))
+
+
+@case("kafka_export_listen")
+def kafka_export_listen(workdir: Path, n: int) -> Any:
+    """``tdtp listen KAFKA PG --create --idle-timeout 60`` + ``tdtp export src.db t --to
+    KAFKA`` (a fresh topic and group), until the last row is committed."""
+    bootstrap = os.environ.get(KAFKA_ENV)
+    if not bootstrap:
+        raise RuntimeError(f"no Kafka broker: {KAFKA_ENV} is not set (prepare starts one)")
+    table = _unique()
+    return _export_listen(workdir, n, "kafka_export_listen", table,
+                          f"kafka://{bootstrap}/{table}?group={table}",
+                          lambda: _delete_topic(bootstrap, table))
+
+
+def _export_listen(workdir: Path, n: int, name: str, table: str, broker: str,
+                   cleanup: Callable[[], None]) -> Any:
+    """The timed part shared by the broker cases: listener first, then the export, until
+    the ledger shows the set and the table holds every row."""
     import psycopg
 
-    table = _unique()
-    broker = f"{AMQP_URL}?queue={table}"
     listen = _tdtp("listen", broker, PG_URL, "--table", table, "--create",
-                   "--idle-timeout", "5")
-    atexit.register(_stop_listener, listen, table, n)
+                   "--idle-timeout", str(IDLE))
+    atexit.register(_stop_listener, name, listen, table, n, cleanup)
     export = _tdtp("export", _src(workdir), TABLE, "--to", broker)
     deadline = time.monotonic() + TIMEOUT
     got = 0
@@ -172,10 +218,13 @@ def _vmhwm_mb(pid: int) -> float | None:
     return None
 
 
-def _stop_listener(listen: subprocess.Popen[bytes], table: str, n: int) -> None:
+def _stop_listener(name: str, listen: subprocess.Popen[bytes], table: str, n: int,
+                   cleanup: Callable[[], None]) -> None:
     """After the timed part (the harness has printed the result): stop the listener
     (SIGTERM: it finishes the current set, then exits), check it, count the rows, clean
-    up. A failure here still fails the run, through the exit code."""
+    up. A failure here still fails the run, through the exit code, after the clean-up
+    (``os._exit`` would skip a ``finally``)."""
+    failure: Exception | None = None
     try:
         if listen.poll() is None:
             listen.send_signal(signal.SIGTERM)
@@ -187,15 +236,17 @@ def _stop_listener(listen: subprocess.Popen[bytes], table: str, n: int) -> None:
         if got != n:
             raise RuntimeError(f"{got} rows imported, expected {n}")
     except Exception as exc:
-        sys.stderr.write(f"rabbitmq_export_listen: {exc}\n")
-        sys.stderr.flush()
-        os._exit(1)
+        failure = exc
     finally:
         if listen.poll() is None:
             listen.kill()
             listen.wait()
         _drop(table)
-        _delete_queue(table)
+        cleanup()
+    if failure is not None:
+        sys.stderr.write(f"{name}: {failure}\n")
+        sys.stderr.flush()
+        os._exit(1)
 
 
 def _delete_queue(queue: str) -> None:
@@ -218,3 +269,17 @@ def _delete_queue(queue: str) -> None:
                 channel = conn.channel()
     finally:
         conn.close()
+
+
+def _delete_topic(bootstrap: str, topic: str) -> None:
+    """The run's topic and its dead-letter topic (best effort: Tansu keeps them in
+    memory and goes away with the run anyway)."""
+    try:
+        from confluent_kafka.admin import AdminClient
+    except ImportError:
+        return
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.delete_topics([topic, f"{topic}.dlq"],
+                                      operation_timeout=10).values():
+        with contextlib.suppress(Exception):
+            future.result(timeout=15)

@@ -67,8 +67,10 @@ def measure(suite: str, name: str, workdir: Path, rows: int) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "benchmarks.harness", "--child", suite, name, str(workdir),
          str(rows)],
-        check=True, capture_output=True, text=True,
+        capture_output=True, text=True,
     )
+    if out.returncode != 0:  # say why, not only that it failed
+        raise RuntimeError(f"case {name} exited {out.returncode}:\n{out.stderr[-4000:]}")
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     return result
 
@@ -90,6 +92,9 @@ def compare(
         "baseline_peak_mb": round(max(r["peak_mb"] for r in base), 1),
         "candidate_children_peak_mb": round(max(r["children_peak_mb"] for r in cand), 1),
         "baseline_children_peak_mb": round(max(r["children_peak_mb"] for r in base), 1),
+        # What each run's case returned (e.g. a listener's own peak), for --json.
+        "candidate_details": [r["detail"] for r in cand],
+        "baseline_details": [r["detail"] for r in base],
     }
 
 

@@ -20,7 +20,7 @@ import os
 import secrets
 import shutil
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -56,12 +56,13 @@ class DeadLetter:
     table: str = ""
     batch_id: str = ""
     message_ids: list[str] = field(default_factory=list)
-    parts: list[bytes] = field(default_factory=list, repr=False)
+    #: The bodies; a lazy sequence (the listener's spool) is read one part at a time.
+    parts: Sequence[bytes] = field(default_factory=list, repr=False)
 
     def summary(self) -> dict[str, Any]:
         """Everything but the packet bytes."""
-        out = asdict(self)
-        del out["parts"]
+        out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "parts"}
+        out["message_ids"] = list(self.message_ids)
         out["part_count"] = len(self.parts)
         out["bytes"] = sum(len(p) for p in self.parts)
         return out
@@ -76,7 +77,8 @@ def new_letter(parts: Sequence[bytes], *, reason: str, kind: str, source: str,
         reason=" ".join(reason.split())[:_MAX_REASON],
         kind=kind, time=now.isoformat(timespec="seconds").replace("+00:00", "Z"),
         source=source, table=table, batch_id=batch_id,
-        message_ids=list(message_ids), parts=list(parts),
+        # Kept as given: a lazy sequence is read only while the letter is stored.
+        message_ids=list(message_ids), parts=parts,
     )
 
 

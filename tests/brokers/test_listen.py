@@ -127,12 +127,16 @@ def test_incomplete_set_is_dead_lettered_whole_after_the_timeout(
     parts = write_packets(make_stream("t", 2000), tmp_path / "p.tdtp.xml", part_size=20_000)
     send_packets([p.read_bytes() for p in parts[:-1]], broker_url)  # the last part is lost
     dlq_dir = tmp_path / "dlq"
+    spool_dir = tmp_path / "spool"
     stats = listen(broker_url, sqlite_target, create=True, idle_timeout=4, set_timeout=1,
-                   dlq=str(dlq_dir), handle_signals=False)
+                   dlq=str(dlq_dir), spool_dir=spool_dir, handle_signals=False)
     assert stats.sets_dead_lettered == 1
     (letter,) = open_dlq(str(dlq_dir)).entries()
     assert letter.kind == "incomplete" and len(letter.parts) == len(parts) - 1
     assert f"part(s) {len(parts)} of {len(parts)}" in letter.reason
+    # The original bodies (read back from the spool), which is then emptied.
+    assert list(letter.parts) == [p.read_bytes() for p in parts[:-1]]
+    assert list(spool_dir.iterdir()) == []
 
 
 def test_receive_writes_each_part_to_a_file(
