@@ -287,21 +287,31 @@ def column_decoder(field: Field) -> Decoder:
             if "\x00" in cells:
                 return slow(cells)
             if any(m in cells for m in markers):  # markers only: what slow() gives
-                return [specials.get(c, c) for c in cells]
+                return list(map(specials.get, cells, cells))
             return list(cells)
 
         return decode_text
 
     assert parse is not None
-    fast = _fast_column_parser(field) or (lambda cells: list(map(parse, cells)))
+    convert = parse
+
+    def mapped(cells: Sequence[str]) -> list[Any]:
+        # A converter alone may take an empty cell for a value (BLOB: b"").
+        if "" in cells or "\x00" in cells:
+            raise ValueError("empty cell")
+        return list(map(convert, cells))
+
+    fast = _fast_column_parser(field) or mapped
 
     def decode(cells: Sequence[str]) -> list[Any]:
-        if "" in cells or "\x00" in cells or any(m in cells for m in markers):
+        # A marker may look like a value ("0" as the Null marker); the fast parsers
+        # refuse a column holding an empty or U+0000 cell (NULL) by themselves.
+        if any(m in cells for m in markers):
             return slow(cells)
         try:
             return fast(cells)
         except (ValueError, TypeError, OverflowError, ArithmeticError, KeyError):
-            return slow(cells)  # finds and names the bad cell
+            return slow(cells)  # decodes NULLs, finds and names the bad cell
 
     return decode
 
@@ -312,12 +322,48 @@ _FAST: dict[str, tuple[str, Callable[[str], Any]]] = {
     DECIMAL: (_FLOAT, Decimal),
     DATE: (_DATE, date.fromisoformat),
 }
+# What the builtin converter accepts of a text made only of these characters is exactly
+# what the field's syntax above accepts (no spaces, underscores, letters but the
+# exponent, non-ASCII digits), so the builtin's own check is the syntax check.
+_DIGITS = b"0123456789"
+_PLAIN_CHARS = {INTEGER: _DIGITS + b"+-", REAL: _DIGITS + b".+-eE", DECIMAL: _DIGITS + b".+-eE"}
+
+
+def _only(text: str, chars: bytes) -> bool:
+    """``text`` holds nothing but these ASCII characters (C-level passes, no regex)."""
+    return text.isascii() and not text.encode("ascii").translate(None, chars)
+
+
+def _fixed_shape(shape: str) -> Callable[[str, int], bool]:
+    """A check that every cell of a column has ``shape`` exactly: ``9`` any ASCII digit,
+    any other character itself. The column is joined with U+0000 after every cell, so
+    strided slices test one position of every cell at once; with the digits deleted
+    what is left must be the literals alone, so every other position is a digit."""
+    width = len(shape) + 1
+    literals = [(i, c) for i, c in enumerate(shape + "\x00") if c != "9"]
+    skeleton = "".join(c for _, c in literals).encode("ascii")
+
+    def matches(terminated: str, count: int) -> bool:
+        if len(terminated) != width * count or not terminated.isascii():
+            return False
+        if any(terminated[i::width] != c * count for i, c in literals):
+            return False
+        return terminated.encode("ascii").translate(None, _DIGITS) == skeleton * count
+
+    return matches
+
+
+#: Dates, and the writer's timestamps of whole seconds.
+_CANONICAL_DATE = _fixed_shape("9999-99-99")
+_CANONICAL_INSTANT = _fixed_shape("9999-99-99T99:99:99Z")
 
 
 def _fast_column_parser(field: Field) -> Callable[[Sequence[str]], list[Any]] | None:
-    """C-loop parsing of a clean column: one regex over the joined column proves every
-    cell has the reference's syntax, then the builtin converter maps it. Raises on
-    anything else, and the caller falls back to the per-cell path that names the cell."""
+    """C-loop parsing of a clean column: a proof over the whole column that every cell
+    has the reference's syntax (a character-set check where the converter is strict
+    enough, a fixed shape, else one regex over the joined column), then the builtin
+    converter maps it. Raises on anything else, and the caller falls back to the
+    per-cell path that names the cell."""
     if field.is_time:
         return None
     kind = field.kind
@@ -327,16 +373,22 @@ def _fast_column_parser(field: Field) -> Callable[[Sequence[str]], list[Any]] | 
     if kind in _FAST:
         cell_syntax, convert = _FAST[kind]
         column = _column_pattern(cell_syntax)
+        plain = _PLAIN_CHARS.get(kind)
+        shape = _CANONICAL_DATE if kind == DATE else None
         check_inf = kind == REAL
         check_range = kind == INTEGER
 
         def scalars(cells: Sequence[str]) -> list[Any]:
-            if not column.fullmatch("\x00".join(cells)):
+            if not cells:
+                return []
+            proved = (plain is not None and _only("".join(cells), plain)) or (
+                shape is not None and shape("\x00".join(cells) + "\x00", len(cells)))
+            if not proved and not column.fullmatch("\x00".join(cells)):
                 raise ValueError("syntax")
             out = list(map(convert, cells))
             if check_inf and (math.inf in out or -math.inf in out):
                 raise ValueError("infinity")  # "1e400" overflows; only "inf" may be inf
-            if check_range and out and (min(out) < _INT64[0] or max(out) > _INT64[1]):
+            if check_range and (min(out) < _INT64[0] or max(out) > _INT64[1]):
                 raise ValueError("range")
             return out
 
@@ -347,12 +399,12 @@ def _fast_column_parser(field: Field) -> Callable[[Sequence[str]], list[Any]] | 
         aware = bool(field.timezone)
 
         def instants(cells: Sequence[str]) -> list[Any]:
-            joined = "\x00".join(cells)
-            if not column.fullmatch(joined):
-                raise ValueError("syntax")
-            joined += "\x00"
-            if joined.count("Z\x00") != len(cells):
-                raise ValueError("not all UTC")
+            joined = "\x00".join(cells) + "\x00"
+            if not _CANONICAL_INSTANT(joined, len(cells)):
+                if not column.fullmatch(joined[:-1]):
+                    raise ValueError("syntax")
+                if joined.count("Z\x00") != len(cells):
+                    raise ValueError("not all UTC")
             if aware:
                 return list(map(fromiso, cells))
             return list(map(fromiso, joined.replace("Z\x00", "\x00")[:-1].split("\x00")))

@@ -60,21 +60,30 @@ def compact_cells(rows: list[list[str]], fixed: Sequence[int]) -> bool:
     return True
 
 
-def expand(
-    columns: list[list[str]], schema: Schema, *, carry: str | None = None, tail: bool = False
-) -> None:
-    """Fill the gaps of fixed columns in place (spec §5.2, ``ExpandCompactRows``)."""
-    fixed = [i for i, f in enumerate(schema.fields) if f.fixed]
-    if not fixed or not columns or not columns[0]:
-        return
-    init = decode_row(carry) if carry else []
-    for i in fixed:
-        col = columns[i]
-        if tail and col[-1] == "":
-            raise PacketError(f"compact tail row: fixed field {schema.fields[i].name!r} is empty")
-        state = init[i] if i < len(init) else ""
-        for j, v in enumerate(col):
-            if v:
-                state = v
-            else:
-                col[j] = state
+class Expander:
+    """Fills the gaps of fixed columns in place, run after run (spec §5.2,
+    ``ExpandCompactRows``): an empty cell takes its field's last value, carried across
+    runs and starting from the ``carry`` attribute."""
+
+    def __init__(self, schema: Schema, carry: str | None) -> None:
+        self.fields = schema.fields
+        self.fixed = [i for i, f in enumerate(schema.fields) if f.fixed]
+        init = decode_row(carry) if carry else []
+        self.state = {i: init[i] if i < len(init) else "" for i in self.fixed}
+        #: The first fixed field empty in the last row seen: an error in a ``tail`` part.
+        self.gap: str | None = None
+
+    def expand(self, columns: list[list[str]]) -> None:
+        if not self.fixed or not columns or not columns[0]:
+            return
+        self.gap = next((self.fields[i].name for i in self.fixed if columns[i][-1] == ""),
+                        None)
+        for i in self.fixed:
+            col = columns[i]
+            state = self.state[i]
+            for j, v in enumerate(col):
+                if v:
+                    state = v
+                else:
+                    col[j] = state
+            self.state[i] = state

@@ -2,8 +2,8 @@
 
 The writer escapes a whole part in a few ``str.replace`` calls instead of per cell: rows
 arrive with cells joined by U+0000 and rows joined by U+0001, two characters XML cannot
-carry and so can never be data (DECISIONS 2). The reader decodes with ``str.split`` and
-takes the per-character path only for rows holding a backslash.
+carry and so can never be data (DECISIONS 2). The reader resolves the escapes of a run
+of rows on their joined text and splits it into columns with one ``str.split``.
 """
 
 from __future__ import annotations
@@ -187,6 +187,7 @@ def decode_row(row: str) -> list[str]:
 ESC_BACKSLASH = "\x00"
 ESC_PIPE = "\x01"
 _ROW_BREAK = "\x02"
+_BREAK_CELL = f"|{_ROW_BREAK}|"
 _OTHER_ESCAPE = re.compile("\\\\([^\x02])")
 
 
@@ -202,33 +203,51 @@ class CellCountError(ValueError):
 def split_columns(
     rows: list[str], nfields: int, *, pad: bool = False
 ) -> tuple[list[list[str]], bool]:
-    """Split a part's row strings straight into columns with whole-text operations.
+    """Split row strings straight into columns with whole-text operations.
 
-    Escapes are resolved on the joined text, every row's separators are counted in one
-    C-level pass, and columns are slices of one flat split, so no per-row list is built.
-    Returns the columns and whether they may hold the placeholders
-    :data:`ESC_BACKSLASH` / :data:`ESC_PIPE` (see :func:`restore_column`). ``pad`` fills
-    short rows with empty cells (compact packets may omit trailing gaps).
+    Escapes are resolved on the joined text and the columns are strided slices of one
+    flat split in which every row break is a cell of its own: when the breaks all land
+    ``nfields`` cells apart, every row has exactly ``nfields`` cells, so no per-row
+    string or list is built. Returns the columns and whether they may hold the
+    placeholders :data:`ESC_BACKSLASH` / :data:`ESC_PIPE` (see :func:`restore_column`).
+    ``pad`` fills short rows with empty cells (compact packets may omit trailing gaps).
     """
     if not rows:
         return [[] for _ in range(nfields)], False
     text = _ROW_BREAK.join(rows)
-    escaped = "\\" in text
-    if escaped:
+    resolved = "\\" in text
+    if resolved:
         text = _resolve_escapes(text)
-        rows = text.split(_ROW_BREAK)
+    placeholders = resolved and (ESC_BACKSLASH in text or ESC_PIPE in text)
+    count = len(rows)
+    width = nfields + 1
+    flat = text.replace(_ROW_BREAK, _BREAK_CELL).split("|") if count > 1 else text.split("|")
+    if len(flat) == width * count - 1 and (
+            count == 1 or flat[nfields::width].count(_ROW_BREAK) == count - 1):
+        return [flat[i::width] for i in range(nfields)], placeholders
+    split = [r.split("|") for r in (text.split(_ROW_BREAK) if resolved else rows)]
+    for i, cells in enumerate(split):
+        if len(cells) > nfields or (len(cells) < nfields and not pad):
+            raise CellCountError(i, len(cells))
+        if len(cells) < nfields:
+            cells.extend([""] * (nfields - len(cells)))
+    return [list(col) for col in zip(*split, strict=False)], placeholders
+
+
+def check_cells(rows: list[str], nfields: int, *, pad: bool = False) -> None:
+    """What :func:`split_columns` checks, without building the columns (a part too big
+    to hold is checked first and split when it is read again): raise
+    :class:`CellCountError` for the first row without ``nfields`` cells."""
+    text = _ROW_BREAK.join(rows)
+    if "\\" in text:
+        rows = _resolve_escapes(text).split(_ROW_BREAK)
     want = nfields - 1
-    counts = set(map(str.count, rows, repeat("|")))
-    if counts != {want}:
-        split = [r.split("|") for r in rows]
-        for i, cells in enumerate(split):
-            if len(cells) > nfields or (len(cells) < nfields and not pad):
-                raise CellCountError(i, len(cells))
-            if len(cells) < nfields:
-                cells.extend([""] * (nfields - len(cells)))
-        return [list(col) for col in zip(*split, strict=False)], escaped
-    flat = text.replace(_ROW_BREAK, "|").split("|") if len(rows) > 1 else text.split("|")
-    return [flat[i::nfields] for i in range(nfields)], escaped
+    counts = list(map(str.count, rows, repeat("|")))
+    if not counts or (max(counts) <= want and (pad or min(counts) == want)):
+        return
+    for i, seps in enumerate(counts):
+        if seps > want or (seps < want and not pad):
+            raise CellCountError(i, seps + 1)
 
 
 _ESCAPE_PAIR = re.compile("\\\\([^\x02])", re.DOTALL)

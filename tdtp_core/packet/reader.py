@@ -1,9 +1,13 @@
 """Hardened streaming packet reader (spec §1, §4.2, §5.2, §6.5, §10.1; Appendix A).
 
-Each part is parsed with lxml ``iterparse`` (no DTD, no entities, no network, bounded
-nodes) and its row strings are held only until the part is checked: structure, checksum,
-decompression, integrity, then compact and dictionary expansion. Rows are then decoded
-column by column in chunks and handed out, so memory stays at about one part.
+Each part is parsed with lxml's pull parser (no DTD, no entities, no network, bounded
+nodes), fed a block at a time; after each block the texts of the finished ``<R>``
+elements are taken in bulk and the elements deleted, so Python does no work per row and
+the tree never holds more than a block. Row strings are split into cell columns a run
+at a time and the whole part is checked (structure, checksum, decompression, integrity,
+cell counts, compact expansion) before any of its rows is handed out; the runs are held
+for that while they are small, and a larger part is read a second time, so memory does
+not grow with the part. Rows are then decoded column by column and handed out.
 """
 
 from __future__ import annotations
@@ -14,19 +18,24 @@ import io
 import os
 import re
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, cast
 
 from lxml import etree
 
 from tdtp_core.errors import IntegrityError, PacketError, SchemaError, TdtpError
 from tdtp_core.packet import compact as compact_mod
 from tdtp_core.packet import integrity
-from tdtp_core.packet.encode import CellCountError, restore_column, split_columns
+from tdtp_core.packet.encode import (
+    CellCountError,
+    check_cells,
+    restore_column,
+    split_columns,
+)
 from tdtp_core.packet.model import (
     PACKET_TYPES,
     PROTOCOL,
@@ -49,7 +58,22 @@ Source = str | os.PathLike[str] | bytes | bytearray | memoryview | IO[bytes]
 
 MAX_SCHEMA_BYTES = 1_048_576
 MAX_DECOMPRESSED_BYTES = 268_435_456
-_DECODE_CHUNK = 8192
+#: Bytes handed to the parser at a time: the tree holds at most this much of ``<Data>``.
+_FEED_BYTES = 65_536
+#: Rows go from the parser to the splitter in runs of a batch, or of this many when the
+#: caller does not batch.
+_RUN_ROWS = 8_192
+#: A part of at most this many cells is held from its checks to its decoding; a larger
+#: one is read twice (checked, then decoded) so that memory stays bounded.
+_HOLD_CELLS = 524_288
+#: The only elements the parser reports: the envelope (and the usual root, so that a bad
+#: root is refused before anything else is read). Rows never raise an event.
+_ENVELOPE = ("DataPacket", "Header", "Schema", "Query", "QueryContext", "AlarmDetails",
+             "PipelineContext", "Data")
+_HARDENED: dict[str, Any] = {
+    "resolve_entities": False, "no_network": True, "load_dtd": False, "huge_tree": False,
+    "remove_comments": True, "remove_pis": True, "collect_ids": False,
+}
 _RFC3339 = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
 _PART_NAME = re.compile(r"^(.+)_part_(\d+)_of_(\d+)(\..+)$")
 _RAW_CONTROL = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
@@ -276,114 +300,168 @@ def _syntax_message(exc: etree.XMLSyntaxError) -> str:
     return f"{exc.msg} (line {exc.lineno})" if exc.lineno else str(exc.msg)
 
 
-def data_seen(data: DataInfo) -> bool:
-    return data.seen
+def _located(exc: TdtpError, name: str) -> TdtpError:
+    """The error with the file named, unless its location already names it."""
+    return exc if exc.where and name in exc.where else exc.at(name)
 
 
-def parse_packet(source: Source, *, head_only: bool = False, tolerant: bool = False) -> PacketInfo:
-    """Parse one packet; with ``head_only`` stop at ``<Data>`` (header and schema only)."""
-    name = _name_of(source)
-    fh = _open(source, tolerant)
-    try:
-        _check_declaration(fh, name)
-        etree.clear_error_log()
-        return _parse_stream(fh, name, head_only=head_only)
-    except etree.XMLSyntaxError as exc:
-        raise PacketError(f"not well-formed XML: {_syntax_message(exc)}").at(name) from None
-    except TdtpError as exc:
-        if not exc.where or name not in exc.where:
-            exc.at(name)
-        raise
-    finally:
-        if fh is not source:
-            fh.close()
+class _Scan:
+    """One pass of the pull parser over a packet: the envelope as its elements end, the
+    row strings a block at a time (see the module's docstring)."""
 
+    def __init__(self, source: Source, name: str, *, tolerant: bool,
+                 head_only: bool = False) -> None:
+        self.source = source
+        self.name = name
+        self.tolerant = tolerant
+        self.head_only = head_only
+        self.root: _Element | None = None
+        self.header_el: _Element | None = None
+        self.schema: Schema | None = None
+        self.schema_xxh3: str | None = None
+        self.data = DataInfo()
+        self.info: dict[str, Any] = {}
+        #: ``<R>`` elements met so far.
+        self.rows = 0
+        #: The header, schema or ``<Data>`` came after rows: rows read before that were
+        #: read under an envelope that is not the packet's.
+        self.late = False
 
-def _parse_stream(fh: IO[bytes], name: str, *, head_only: bool) -> PacketInfo:
-    context = etree.iterparse(
-        fh,
-        events=("start", "end"),
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        remove_comments=True,
-        remove_pis=True,
-    )
-    root: _Element | None = None
-    header_el: _Element | None = None
-    schema: Schema | None = None
-    schema_xxh3: str | None = None
-    data = DataInfo()
-    info: dict[str, Any] = {}
-    rows: list[str] = []
-    append = rows.append
-    depth = 0
-    in_data = False
-    for event, el in context:
-        if event == "start":
-            depth += 1
-            if root is None:
-                root = el
-                _check_document(el, name)
-            elif depth == 2 and el.tag == "Data":
-                in_data = True
-                data = _data_info(el)
-                if head_only and schema is not None and header_el is not None:
-                    break
-            continue
-        depth -= 1
-        if in_data:
-            if depth == 2 and el.tag == "R" and not head_only:
-                append(el.text or "")
-                if len(rows) % 4096 == 0:
-                    parent = el.getparent()
-                    if parent is not None:
-                        del parent[:-1]
-            elif depth == 1 and el.tag == "Data":
-                in_data = False
-                el.clear()
-            continue
-        if depth != 1:
-            continue
+    def texts(self) -> Iterator[list[str]]:
+        """The row strings of every ``<Data>`` under the root, in document order."""
+        fh = _open(self.source, self.tolerant)
+        try:
+            _check_declaration(fh, self.name)
+            etree.clear_error_log()
+            yield from self._feed(fh)
+        except etree.XMLSyntaxError as exc:
+            raise PacketError(f"not well-formed XML: {_syntax_message(exc)}").at(
+                self.name) from None
+        except TdtpError as exc:
+            raise _located(exc, self.name) from None
+        finally:
+            if fh is not self.source:
+                fh.close()
+
+    def _feed(self, fh: IO[bytes]) -> Iterator[list[str]]:
+        parser = etree.XMLPullParser(events=("start", "end"), tag=_ENVELOPE, **_HARDENED)
+        data: _Element | None = None
+        while True:
+            block = fh.read(_FEED_BYTES)
+            failed: etree.XMLSyntaxError | None = None
+            try:
+                if block:
+                    parser.feed(block)
+                else:
+                    root = parser.close()
+                    if self.root is None:
+                        self._begin(root)
+            except etree.XMLSyntaxError as exc:
+                failed = exc  # the events before the damage still count (a DTD, first)
+            for event, item in parser.read_events():
+                el = cast("_Element", item)  # start and end events carry elements
+                if self.root is None:
+                    self._begin(el.getroottree().getroot())
+                if el.getparent() is not self.root:
+                    continue
+                if event == "start":
+                    if el.tag == "Data":
+                        data = el
+                        self.data = _data_info(el)
+                        self.late = self.late or self.rows > 0
+                elif el.tag == "Data":
+                    texts = self._take(el, closed=True)
+                    data = None
+                    if texts:
+                        yield texts
+                else:
+                    self._envelope(el)
+                if (self.head_only and self.header_el is not None
+                        and self.schema is not None and self.data.seen):
+                    return
+            if failed is not None:
+                raise failed
+            if data is not None:
+                texts = self._take(data, closed=False)
+                if texts:
+                    yield texts
+            if not block:
+                return
+
+    def _take(self, data: _Element, *, closed: bool) -> list[str]:
+        """The texts of ``data``'s finished ``<R>`` children, which are then deleted; an
+        unfinished last child (the parser is inside it) stays for the next block."""
+        last = next(data.iterchildren(reversed=True), None)
+        if last is None:
+            return []
+        texts = [] if self.head_only else [r.text or "" for r in data.iterchildren("R")]
+        if closed:
+            data.clear()
+        else:
+            if texts and last.tag == "R":
+                texts.pop()
+            del data[:-1]
+        self.rows += len(texts)
+        return texts
+
+    def _begin(self, root: _Element) -> None:
+        self.root = root
+        _check_document(root, self.name)
+
+    def _envelope(self, el: _Element) -> None:
+        """A child of the root has ended."""
         tag = el.tag
         if tag == "Header":
-            header_el = el
-            if head_only and schema is not None and data_seen(data):
-                break
+            self.header_el = el
+            self.late = self.late or self.rows > 0
         elif tag == "Schema":
             if len(etree.tostring(el)) > MAX_SCHEMA_BYTES:
                 raise PacketError(
                     f"schema is over {MAX_SCHEMA_BYTES} bytes, refusing to parse"
-                ).at(name)
-            schema, schema_xxh3 = parse_schema(el)
-            if head_only and header_el is not None and data_seen(data):
-                break
+                ).at(self.name)
+            self.schema, self.schema_xxh3 = parse_schema(el)
+            self.late = self.late or self.rows > 0
         elif tag == "Query":
-            info["query_element"] = el
+            self.info["query_element"] = el
         elif tag == "QueryContext":
-            info["query_context_element"] = el
+            self.info["query_context_element"] = el
         elif tag == "AlarmDetails":
-            info["alarm"] = _parse_alarm(el)
+            self.info["alarm"] = _parse_alarm(el)
         elif tag == "PipelineContext":
-            info["pipeline"] = _parse_pipeline(el)
-    if root is None:
-        raise PacketError("empty document").at(name)
-    if header_el is None:
-        raise PacketError("missing <Header>").at(name)
-    header = _parse_header(header_el, name)
-    packet = PacketInfo(
-        source=name,
-        version=root.get("version", ""),
-        root_xxh3=root.get("xxh3") or None,
-        header=header,
-        schema=schema if schema is not None else Schema(),
-        schema_xxh3=schema_xxh3,
-        data=data,
-        rows=None if head_only else rows,
-        **info,
-    )
-    _validate_structure(packet, root)
+            self.info["pipeline"] = _parse_pipeline(el)
+
+    def packet(self, rows: list[str] | None = None) -> PacketInfo:
+        """The packet as scanned so far (``rows`` only for :func:`parse_packet`)."""
+        if self.root is None:
+            raise PacketError("empty document").at(self.name)
+        if self.header_el is None:
+            raise PacketError("missing <Header>").at(self.name)
+        try:
+            header = _parse_header(self.header_el, self.name)
+        except TdtpError as exc:
+            raise _located(exc, self.name) from None
+        return PacketInfo(
+            source=self.name,
+            version=self.root.get("version", ""),
+            root_xxh3=self.root.get("xxh3") or None,
+            header=header,
+            schema=self.schema if self.schema is not None else Schema(),
+            schema_xxh3=self.schema_xxh3,
+            data=self.data,
+            rows=rows,
+            **self.info,
+        )
+
+
+def parse_packet(source: Source, *, head_only: bool = False, tolerant: bool = False) -> PacketInfo:
+    """Parse one packet; with ``head_only`` stop at ``<Data>`` (header and schema only)."""
+    scan = _Scan(source, _name_of(source), tolerant=tolerant, head_only=head_only)
+    rows: list[str] = []
+    for texts in scan.texts():
+        rows += texts
+    packet = scan.packet(None if head_only else rows)
+    assert scan.root is not None
+    _validate_structure(packet, scan.root, None if head_only else len(rows))
     return packet
 
 
@@ -397,8 +475,9 @@ def _check_document(root: _Element, name: str) -> None:
         raise PacketError(f"invalid protocol: {root.get('protocol')!r}").at(name)
 
 
-def _validate_structure(p: PacketInfo, root: _Element) -> None:
-    """The reader's structural rules (spec §10.1, with DECISIONS 5)."""
+def _validate_structure(p: PacketInfo, root: _Element, rows: int | None) -> None:
+    """The reader's structural rules (spec §10.1, with DECISIONS 5); ``rows`` is the
+    number of ``<R>`` elements, None for a head scan."""
     where = p.source
     h = p.header
     if not p.version:
@@ -413,7 +492,7 @@ def _validate_structure(p: PacketInfo, root: _Element) -> None:
         raise PacketError("Header/MessageID is missing").at(where)
     if h.packet_type == "response" and not h.in_reply_to:
         p.warnings.append("response packet without InReplyTo")
-        if p.rows is not None:  # warn once: on the full parse, not the head scan
+        if rows is not None:  # warn once: on the full parse, not the head scan
             warnings.warn(f"{where}: response packet without InReplyTo", stacklevel=4)
     if (h.part_number or h.total_parts) and not (1 <= h.part_number <= h.total_parts):
         raise PacketError(
@@ -421,15 +500,15 @@ def _validate_structure(p: PacketInfo, root: _Element) -> None:
         ).at(where)
     if p.data.encryption or root.find("Schema[@encryption]") is not None:
         raise PacketError("encrypted packets (v1.5) are not supported").at(where)
-    if p.rows is None:
+    if rows is None:
         return
-    if p.rows and not p.schema.fields:
+    if rows and not p.schema.fields:
         raise PacketError("schema is required when data is present").at(where)
     if (h.records_in_part and not p.data.compression and is_legacy(p.version)
-            and h.records_in_part != len(p.rows)):
+            and h.records_in_part != rows):
         raise PacketError(
             f"RecordsInPart mismatch: header declares {h.records_in_part} rows, "
-            f"<Data> contains {len(p.rows)}"
+            f"<Data> contains {rows}"
         ).at(where)
 
 
@@ -473,43 +552,193 @@ def _decompress(p: PacketInfo, rows: list[str]) -> list[str]:
 
 
 @dataclass
-class RecoveredPart:
-    """A part's cells as text columns, checked and expanded, ready for typed decoding."""
+class _Run:
+    """Consecutive rows of a part as text columns, split and compact-expanded."""
 
-    part: PacketInfo
-    schema: Schema
     columns: list[list[str]]
-    rows: int
-    #: Columns may hold the placeholders of ``split_columns`` (restored per chunk).
+    #: Columns may hold the placeholders of ``split_columns`` (restored per batch).
     escaped: bool
+    #: The run's first row in its part (0-based), for error messages.
+    first_row: int
+
+    def __len__(self) -> int:
+        return len(self.columns[0]) if self.columns else 0
 
 
-def recover_rows(p: PacketInfo, *, verify: bool = True) -> RecoveredPart:
-    """Decompress, verify, split and compact-expand one part's rows (Appendix A order)."""
-    assert p.rows is not None
-    rows = p.rows
-    if p.data.compression and rows:
-        rows = _decompress(p, rows)
-    if verify and p.root_xxh3 and not is_legacy(p.version):
+def _even(blocks: Iterable[list[str]], size: int) -> Iterator[list[str]]:
+    """Regroup lists of rows into lists of exactly ``size`` (the last may be shorter)."""
+    pending: list[str] = []
+    for block in blocks:
+        pending += block
+        if len(pending) >= size:
+            cut = len(pending) - len(pending) % size
+            for start in range(0, cut, size):
+                yield pending[start:start + size]
+            pending = pending[cut:]
+    if pending:
+        yield pending
+
+
+class _PartCheck:
+    """Every check of one part in Appendix A's order, fed its rows a run at a time.
+
+    A problem met while rows stream by (a row with the wrong number of cells) is held
+    until the part has ended, so the error raised is the one the reference's order names
+    first. The split runs are kept for decoding while they fit :data:`_HOLD_CELLS`.
+    """
+
+    def __init__(self, p: PacketInfo, verify: bool, run_rows: int) -> None:
+        """``p`` is the envelope the rows are read under (its rows are not used)."""
+        self.run_rows = run_rows
+        self.fields = len(p.schema.fields)
+        self.pad = p.data.compact
+        self.carry = p.data.carry
+        self.schema = p.schema
+        self.hash = (integrity.DataHash(p.header.message_id)
+                     if verify and p.root_xxh3 and not is_legacy(p.version) else None)
+        self.expander = compact_mod.Expander(p.schema, p.data.carry) if p.data.compact else None
+        #: The single ``<R>`` of a compressed part, decompressed once the part is read.
+        self.compressed: list[str] | None = [] if p.data.compression else None
+        self.rows = 0
+        self.kept: list[_Run] | None = []
+        self.bad_row: CellCountError | None = None
+
+    def add(self, texts: list[str]) -> None:
+        if self.compressed is not None:
+            self.compressed += texts
+            self.rows += len(texts)
+        else:
+            self._add(texts)
+
+    def _add(self, texts: list[str]) -> None:
+        first = self.rows
+        self.rows += len(texts)
+        if self.hash is not None:
+            self.hash.update(texts)
+        if self.bad_row is not None or not self.fields:
+            return  # the part fails: only the checks that come before go on
         try:
-            integrity.verify(
-                p.header.message_id, p.schema, "\n".join(rows), len(rows),
-                schema_xxh3=p.schema_xxh3, data_xxh3=p.data.xxh3, packet_xxh3=p.root_xxh3,
-            )
-        except IntegrityError as exc:
-            raise exc.at(p.where) from None
-    nf = len(p.schema.fields)
-    try:
-        columns, escaped = split_columns(rows, nf, pad=p.data.compact)
-    except CellCountError as exc:
-        raise SchemaError(f"expected {nf} values, got {exc.count}").at(
-            f"{p.where} row {exc.index + 1}") from None
-    if p.data.compact:
+            if self.kept is None and self.expander is None:
+                check_cells(texts, self.fields, pad=self.pad)  # split when read again
+                return
+            run = self.split(texts, first)
+        except CellCountError as exc:
+            self.bad_row = CellCountError(first + exc.index, exc.count)
+            self.kept = None
+            return
+        if self.kept is not None:
+            # A compressed part is in memory anyway, and could not be read again cheaply.
+            if self.rows * self.fields > _HOLD_CELLS and self.compressed is None:
+                self.kept = None
+            else:
+                self.kept.append(run)
+
+    def split(self, texts: list[str], first: int) -> _Run:
+        columns, escaped = split_columns(texts, self.fields, pad=self.pad)
+        if self.expander is not None:
+            self.expander.expand(columns)
+        return _Run(columns, escaped, first)
+
+    def finish(self, p: PacketInfo, root: _Element) -> None:
+        """Raise the part's first problem, if any."""
+        _validate_structure(p, root, self.rows)
+        if self.compressed:
+            rows = _decompress(p, self.compressed)
+            self.compressed = []
+            self.rows = 0
+            for start in range(0, len(rows), self.run_rows):
+                self._add(rows[start:start + self.run_rows])
+        if self.hash is not None:
+            assert p.root_xxh3 is not None
+            try:
+                integrity.verify(p.header.message_id, p.schema, self.hash.hexdigest(),
+                                 schema_xxh3=p.schema_xxh3, data_xxh3=p.data.xxh3,
+                                 packet_xxh3=p.root_xxh3)
+            except IntegrityError as exc:
+                raise exc.at(p.where) from None
+        if self.bad_row is not None:
+            raise SchemaError(f"expected {self.fields} values, got {self.bad_row.count}").at(
+                f"{p.where} row {self.bad_row.index + 1}")
+        if self.expander is not None and p.data.tail and self.expander.gap is not None:
+            raise PacketError(
+                f"compact tail row: fixed field {self.expander.gap!r} is empty").at(p.where)
+
+    def restart(self) -> None:
+        """Before the rows are read again to be decoded."""
+        self.rows = 0
+        self.hash = None
+        if self.expander is not None:
+            self.expander = compact_mod.Expander(self.schema, self.carry)
+
+
+class _Part:
+    """One part of a packet set, read and checked lazily: :meth:`runs` checks the whole
+    part before it yields the first run, then :attr:`packet` is the part as read."""
+
+    def __init__(self, source: Source, name: str, *, verify: bool, tolerant: bool,
+                 run_rows: int) -> None:
+        self.source = source
+        self.name = name
+        self.verify = verify
+        self.tolerant = tolerant
+        self.run_rows = run_rows
+        self.packet: PacketInfo | None = None
+
+    def _texts(self) -> Iterator[list[str]]:
+        """The part's rows in runs, from a fresh reading."""
+        return _even(_Scan(self.source, self.name, tolerant=self.tolerant).texts(),
+                     self.run_rows)
+
+    def runs(self) -> Iterator[_Run]:
+        """The part's rows as split runs, once all of the part is checked: the runs the
+        check kept, or those of a second reading when the part was too big to hold."""
+        scan = _Scan(self.source, self.name, tolerant=self.tolerant)
+        check: _PartCheck | None = None
+        for texts in _even(scan.texts(), self.run_rows):
+            if check is None and not scan.late:
+                check = self._early_check(scan)
+            if check is not None:
+                check.add(texts)
+        packet = scan.packet()
+        assert scan.root is not None
+        if check is None or scan.late:
+            # Rows came before the envelope was complete: check again under the packet's.
+            check = _PartCheck(packet, self.verify, self.run_rows)
+            if scan.rows:
+                for texts in self._texts():
+                    check.add(texts)
+        check.finish(packet, scan.root)
+        self.packet = packet
+        if check.kept is not None:
+            kept = check.kept[::-1]
+            check.kept = None
+            while kept:
+                yield kept.pop()  # each run is freed once decoded
+            return
+        rows = check.rows
+        check.restart()
+        changed = PacketError("the file changed while it was read").at(packet.where)
+        for texts in self._texts():
+            try:
+                run = check.split(texts, check.rows)
+            except CellCountError:
+                raise changed from None
+            yield run
+            check.rows += len(texts)
+        if check.rows != rows:
+            raise changed
+
+    def _early_check(self, scan: _Scan) -> _PartCheck | None:
+        """A check under the envelope read so far, when it is complete."""
+        if scan.header_el is None or scan.schema is None or not scan.data.seen:
+            scan.late = True
+            return None
         try:
-            compact_mod.expand(columns, p.schema, carry=p.data.carry, tail=p.data.tail)
-        except PacketError as exc:
-            raise exc.at(p.where) from None
-    return RecoveredPart(p, p.schema, columns, len(rows), escaped)
+            envelope = scan.packet()
+        except TdtpError:
+            scan.late = True  # the final parse of the envelope raises it, if it stays
+            return None
+        return _PartCheck(envelope, self.verify, self.run_rows)
 
 
 def _unshield(m: re.Match[str]) -> str:
@@ -521,35 +750,35 @@ def _restore_controls(text: str) -> str:
     return _SHIELDED.sub(_unshield, text) if _SHIELD in text else text
 
 
-def _text_columns(rec: RecoveredPart, start: int, stop: int, tolerant: bool) -> list[Any]:
-    columns: list[Any] = [col[start:stop] for col in rec.columns]
-    if rec.escaped:
+def _text_columns(run: _Run, schema: Schema, start: int, stop: int,
+                  tolerant: bool) -> list[Any]:
+    columns: list[Any] = (run.columns if start == 0 and stop >= len(run)
+                          else [col[start:stop] for col in run.columns])
+    if run.escaped:
         columns = [restore_column(c) for c in columns]
-    if rec.schema.dictionary:
-        lookup = {e.short: e.full for e in rec.schema.dictionary}
+    if schema.dictionary:
+        lookup = {e.short: e.full for e in schema.dictionary}
         columns = [[lookup.get(c, c) for c in col] for col in columns]
     if tolerant:
         columns = [[_restore_controls(c) for c in col] for col in columns]
     return columns
 
 
-def cell_batches(
-    rec: RecoveredPart, *, tolerant: bool = False, batch_size: int = DEFAULT_BATCH_SIZE,
-) -> Iterator[CellColumns]:
+def _cell_batches(part: _Part, *, tolerant: bool, batch_size: int) -> Iterator[CellColumns]:
     """A part's cell texts in batches, column-wise, with what decoding them needs."""
-    step = batch_size if batch_size > 0 else _DECODE_CHUNK
-    for start in range(0, rec.rows, step):
-        yield CellColumns(_text_columns(rec, start, start + step, tolerant), rec.schema,
-                          rec.part.where, start)
+    step = batch_size if batch_size > 0 else part.run_rows
+    for run in part.runs():
+        p = part.packet
+        assert p is not None
+        for start in range(0, len(run), step):
+            yield CellColumns(_text_columns(run, p.schema, start, start + step, tolerant),
+                              p.schema, p.where, run.first_row + start)
 
 
-def decode_cells(
-    rec: RecoveredPart, *, tolerant: bool = False, raw: bool = False,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-) -> Iterator[Batch]:
+def _decoded(part: _Part, *, tolerant: bool, raw: bool, batch_size: int) -> Iterator[Batch]:
     """Typed rows in batches (cell texts with ``raw``); a bad value names part, row and
     field."""
-    for cells in cell_batches(rec, tolerant=tolerant, batch_size=batch_size):
+    for cells in _cell_batches(part, tolerant=tolerant, batch_size=batch_size):
         if raw:
             yield list(zip(*cells.columns, strict=False))
         else:
@@ -636,19 +865,18 @@ def read_packets(
     first = ordered[0]
     by_source = {id(h): s for h, s in zip(heads, in_memory, strict=True)}
     message_ids = [h.header.message_id for h in ordered]
+    run_rows = batch_size if batch_size > 0 else _RUN_ROWS
 
-    def recovered(head: PacketInfo) -> RecoveredPart:
-        part = parse_packet(by_source[id(head)], tolerant=tolerant)
-        part.source = head.source
-        return recover_rows(part, verify=verify)
+    def part(head: PacketInfo) -> _Part:
+        return _Part(by_source[id(head)], head.source, verify=verify, tolerant=tolerant,
+                     run_rows=run_rows)
 
     def batches() -> Iterator[Batch]:
         for head in ordered:
-            yield from decode_cells(recovered(head), tolerant=tolerant, raw=raw,
-                                    batch_size=batch_size)
+            yield from _decoded(part(head), tolerant=tolerant, raw=raw, batch_size=batch_size)
 
     def cells(head: PacketInfo) -> Iterator[CellColumns]:
-        return cell_batches(recovered(head), tolerant=tolerant, batch_size=batch_size)
+        return _cell_batches(part(head), tolerant=tolerant, batch_size=batch_size)
 
     return TableStream(
         _table_schema(first.schema),

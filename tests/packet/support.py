@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -97,3 +98,18 @@ def assert_rows_equal(expected: Sequence[Sequence[Any]], actual: Sequence[Sequen
         assert len(got) == len(want), f"row {i + 1}: {got!r} != {want!r}"
         for j, (w, g) in enumerate(zip(want, got, strict=True)):
             assert same_value(w, g), f"row {i + 1} cell {j + 1}: read {g!r}, expected {w!r}"
+
+
+@contextmanager
+def sizes(*, feed: int | None = None, hold: int | None = None) -> Iterator[None]:
+    """Read with smaller parser blocks or a smaller hold limit than the defaults."""
+    import pytest
+
+    from tdtp_core.packet import reader
+
+    with pytest.MonkeyPatch.context() as mp:
+        if feed is not None:
+            mp.setattr(reader, "_FEED_BYTES", feed)
+        if hold is not None:
+            mp.setattr(reader, "_HOLD_CELLS", hold)
+        yield

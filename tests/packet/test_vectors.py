@@ -35,7 +35,7 @@ from tdtp_core.packet.schema_xml import schema_xml
 from tdtp_core.packet.writer import part_path
 from tdtp_core.packet.xmlform import escape_a
 
-from .support import PROLOG, assert_rows_equal
+from .support import PROLOG, assert_rows_equal, sizes
 
 ONE_TEXT = '<Field name="v" type="TEXT"></Field>'
 
@@ -176,17 +176,20 @@ DATA_SHAPES = [
 ]
 
 
+@pytest.mark.parametrize("feed", [None, 1, 9, 100])  # the parser's block size
 @pytest.mark.parametrize(("data", "rows"), [c[1:] for c in DATA_SHAPES],
                          ids=[c[0] for c in DATA_SHAPES])
 def test_reader_accepts_data_shape(
-    make_packet: Callable[..., bytes], data: str, rows: list[tuple[str, ...]]
+    make_packet: Callable[..., bytes], data: str, rows: list[tuple[str, ...]],
+    feed: int | None
 ) -> None:
     fields = ONE_TEXT
     if rows and len(rows[0]) == 2:
         fields += '<Field name="w" type="TEXT"></Field>'
     packet = make_packet(rows=[], fields=fields, records=False).replace(
         b"<Data></Data>", data.encode())
-    assert read_packets(packet).rows() == rows
+    with sizes(feed=feed):
+        assert read_packets(packet).rows() == rows
 
 
 def test_table_and_field_named_data(make_packet: Callable[..., bytes]) -> None:
