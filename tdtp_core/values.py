@@ -762,3 +762,18 @@ def format_value(field: Field, value: Any) -> str:
         return ""
     texts, _ = column_encoder(field)([value])
     return texts[0]
+
+
+def column_texts(field: Field, *, replace_invalid: bool = False
+                 ) -> Callable[[Sequence[Any]], list[str | None]]:
+    """A column's values as their canonical cell texts (``1500.50``, ``2024-01-31``), NULL
+    as None: what text rules and comparisons see of a field that is not TEXT."""
+    encode = column_encoder(field, replace_invalid=replace_invalid)
+
+    def texts(values: Sequence[Any]) -> list[str | None]:
+        out, flags = encode(values)
+        if flags & HAS_NULL:
+            return [None if t == NULL_SENTINEL else t for t in out]
+        return list(out)
+
+    return texts

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from tdtp_core.errors import ConfigError, SchemaError
 from tdtp_core.types import DATE, DATE_KINDS, DECIMAL, INTEGER, REAL, TEXT, Field
-from tdtp_core.values import HAS_NULL, NULL_SENTINEL, column_encoder
+from tdtp_core.values import column_texts
 
 if TYPE_CHECKING:
     from tdtp_core.stream import TableStream
@@ -108,15 +108,7 @@ def resolve_names(schema: Schema, names: Sequence[str], what: str) -> list[int]:
 
 def cell_texts(field: Field) -> Texts:
     """Canonical cell texts of a column as the field encodes it; NULL as None."""
-    encode = column_encoder(field, replace_invalid=True)
-
-    def texts(values: Sequence[Any]) -> list[str | None]:
-        out, flags = encode(values)
-        if flags & HAS_NULL:
-            return [None if t == NULL_SENTINEL else t for t in out]
-        return list(out)
-
-    return texts
+    return column_texts(field, replace_invalid=True)
 
 
 def _number_text(value: Any) -> str | None:

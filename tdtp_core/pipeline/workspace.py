@@ -45,7 +45,6 @@ from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.pipeline import sqlite_copy
 from tdtp_core.pipeline.sqlite_copy import file_uri, quote
 from tdtp_core.sql import celltext, convert, parallel
-from tdtp_core.sql.celltext import CellEncoder
 from tdtp_core.sql.lanes import ColumnReaders, PacketRows
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, EncodedRows, TableStream
 from tdtp_core.types import (
@@ -272,23 +271,6 @@ def decoder(f: Field, classes: frozenset[str]) -> Callable[[Any], Any] | None:
     return None if classes <= {"blob"} else convert.to_bytes
 
 
-def cell_shortcut(f: Field) -> CellEncoder | None:
-    """Stored values straight to packet cell text, where the storage is the SQLite
-    adapter's (numbers for DECIMAL, 0/1, ISO text): its shortcuts prove themselves per
-    column and give way to the decoder otherwise."""
-    if f.is_time:
-        return None
-    if f.kind == DECIMAL:
-        return celltext.decimal_from_numbers(f.scale or 0, within_scale=f.scale is not None)
-    if f.kind == BOOLEAN:
-        return celltext.bool_from_ints
-    if f.kind == DATE:
-        return celltext.date_from_text
-    if _is_timestamp(f) and f.timezone == "UTC":
-        return celltext.timestamp_from_text
-    return None
-
-
 def _inferred(name: str, classes: frozenset[str]) -> Field:
     """The field of a computed column, from the storage classes its values have."""
     if not classes or classes == {"text"}:
@@ -446,7 +428,8 @@ class Workspace:
             make = PacketRows(
                 ColumnReaders(entry.name, entry.schema.names, entry.schema.fields,
                               entry.decoders),
-                [cell_shortcut(f) for f in entry.schema],
+                [celltext.from_sqlite_storage(f, rounds_to_scale=True)
+                 for f in entry.schema],
                 RowEncoder(entry.schema.fields, entry.name, replace_invalid=replace_invalid))
             job = self._ranges(entry.name, make)
             if job is not None:

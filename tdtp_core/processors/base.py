@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from tdtp_core.errors import ConfigError, SchemaError
 from tdtp_core.types import TEXT, Field, Schema
-from tdtp_core.values import HAS_NULL, NULL_SENTINEL, column_encoder
+from tdtp_core.values import column_texts
 from tdtp_core.yamlconf import PathPart, schema_problem
 
 if TYPE_CHECKING:
@@ -158,12 +158,4 @@ def cell_texts(field: Field) -> Callable[[Sequence[Any]], list[str | None]]:
     """
     if field.kind == TEXT and not field.is_time:
         return list
-    encode = column_encoder(field)
-
-    def texts(values: Sequence[Any]) -> list[str | None]:
-        out, flags = encode(values)
-        if flags & HAS_NULL:
-            return [None if t == NULL_SENTINEL else t for t in out]
-        return list(out)
-
-    return texts
+    return column_texts(field)

@@ -17,6 +17,7 @@ from datetime import date
 from operator import itemgetter
 from typing import Any
 
+from tdtp_core.types import BOOLEAN, DATE, DECIMAL, TIMESTAMP, Field
 from tdtp_core.values import HAS_NULL, NULL_SENTINEL
 
 #: One column's driver values (None for NULL) to (cell texts, flags), or None when the
@@ -158,6 +159,25 @@ def _timestamps_from_text(values: Sequence[Any]) -> list[str] | None:
 
 
 timestamp_from_text = with_nulls(_timestamps_from_text)
+
+
+def from_sqlite_storage(field: Field, *, rounds_to_scale: bool = False) -> CellEncoder | None:
+    """The shortcut for a column kept the SQLite way (NUMERIC as ``int``/``float``,
+    booleans as 0/1, dates and UTC timestamps as ISO text), as both the SQLite adapter
+    and the pipeline workspace store them. ``rounds_to_scale``: the typed path rounds
+    floats to the field's scale (the workspace's does)."""
+    if field.is_time:
+        return None
+    if field.kind == DECIMAL:
+        return decimal_from_numbers(field.scale or 0,
+                                    within_scale=rounds_to_scale and field.scale is not None)
+    if field.kind == BOOLEAN:
+        return bool_from_ints
+    if field.kind == DATE:
+        return date_from_text
+    if field.kind == TIMESTAMP and field.timezone == "UTC":
+        return timestamp_from_text
+    return None
 
 
 # ------------------------------------------------------------ cell text to bind values

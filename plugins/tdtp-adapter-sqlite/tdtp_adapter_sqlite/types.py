@@ -90,15 +90,7 @@ class SqliteTypes(TypeMap):
     def cell_encoder(self, field: Field, native: NativeType) -> CellEncoder | None:
         """NUMERIC kept as REAL/INTEGER, 0/1 booleans and ISO text dates go to cell text
         without the Decimal, bool and datetime objects the readers would make."""
-        if field.is_time:
-            return None
-        if field.kind == DECIMAL:
-            return celltext.decimal_from_numbers(field.scale or 0)
-        return {
-            BOOLEAN: celltext.bool_from_ints,
-            DATE: celltext.date_from_text,
-            TIMESTAMP: celltext.timestamp_from_text,
-        }.get(field.kind)
+        return celltext.from_sqlite_storage(field)
 
     def cell_binder(self, field: Field, native: NativeType) -> CellBinder | None:
         """The text the binders below would make, straight from the packet's cells."""
