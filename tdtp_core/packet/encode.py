@@ -1,8 +1,8 @@
 """Row strings: cells joined with ``|``, escaped with ``\\`` (spec §2.1–2.2).
 
 The writer escapes a whole part in a few ``str.replace`` calls instead of per cell: rows
-arrive with cells joined by U+0000 and rows joined by U+0001, two characters XML cannot
-carry and so can never be data (DECISIONS 2). The reader resolves the escapes of a run
+arrive with cells joined by U+0000 (NULL stands as U+0002), characters XML cannot carry
+and so can never be data (DECISIONS 2). The reader resolves the escapes of a run
 of rows on their joined text and splits it into columns with one ``str.split``.
 """
 
@@ -18,7 +18,6 @@ from tdtp_core.types import Field
 from tdtp_core.values import NULL_SENTINEL, CellError, column_encoder
 
 CELL_SEP = "\x00"
-ROW_SEP = "\x01"
 #: A text column of the batch holds ``& < >`` or CR (a row flag next to values' HAS_*).
 NEEDS_XML_ESCAPE = 64
 #: Replaces a text column's cells before escaping: (cells, field index, first row).
@@ -132,13 +131,13 @@ def join_part(rows: list[str], null_marker: str) -> bytes:
     """Rows in separator form (cells already escaped) → TDTP row strings, one per line,
     as UTF-8.
 
-    LF can separate rows here because an escaped row never contains a raw LF; this is
+    LF can join the rows because an escaped row never contains a raw LF; this is
     exactly the text the data hash and the compressed payload cover (spec §4.1, §6.3).
     The whole-part replacements run on the UTF-8 bytes: every character they replace is
     ASCII, which UTF-8 never uses inside a longer character, and on bytes they run about
     twice as fast as on text holding non-Latin-1 characters.
     """
-    data = b"\x01".join(map(str.encode, rows)).replace(b"\x00", b"|").replace(b"\x01", b"\n")
+    data = b"\n".join(map(str.encode, rows)).replace(b"\x00", b"|")
     null = NULL_SENTINEL.encode("ascii")
     if null in data:
         data = data.replace(null, escape_cell(null_marker).encode("utf-8"))

@@ -44,7 +44,7 @@ from tdtp_core.errors import ConfigError, QueryError, SchemaError
 from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.pipeline import sqlite_copy
 from tdtp_core.pipeline.sqlite_copy import file_uri, quote
-from tdtp_core.sql import celltext, convert, parallel
+from tdtp_core.sql import celltext, convert, parallel, rowtext
 from tdtp_core.sql.lanes import ColumnReaders, PacketRows
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, EncodedRows, TableStream
 from tdtp_core.types import (
@@ -431,26 +431,24 @@ class Workspace:
                 [celltext.from_sqlite_storage(f, rounds_to_scale=True)
                  for f in entry.schema],
                 RowEncoder(entry.schema.fields, entry.name, replace_invalid=replace_invalid))
-            job = self._ranges(entry.name, make)
+            job = self._ranges(entry, make)
             if job is not None:
                 yield from parallel.run_ordered(job, parallel.available_workers(),
                                                 lambda: None, len)
                 return
-            first = 0
-            for rows in fetch():
-                yield make(rows, first)
-                first += len(rows)
+            yield from _encoded_rows(self.conn, f"SELECT * FROM {quote(entry.name)} ORDER BY rowid",
+                                     (), entry.schema.fields, make, self.batch_size, 0)
 
         return TableStream(entry.schema, batches(), table=entry.name, encoded=encoded)
 
-    def _ranges(self, table: str, make: PacketRows) -> _RangeRead | None:
+    def _ranges(self, entry: _Table, make: PacketRows) -> _RangeRead | None:
         """The parallel plan of reading a large table out as packet rows, or None."""
         low, high, count = self.conn.execute(
-            f"SELECT min(rowid), max(rowid), count(*) FROM {quote(table)}").fetchone()
+            f"SELECT min(rowid), max(rowid), count(*) FROM {quote(entry.name)}").fetchone()
         if count < parallel.MIN_ROWS or parallel.available_workers() < 2:
             return None
         bounds = [*range(low, high + 1, self.batch_size), high + 1]
-        return _RangeRead(self.conn, table, list(pairwise(bounds)), make, self.batch_size)
+        return _RangeRead(self.conn, entry, list(pairwise(bounds)), make, self.batch_size)
 
     def store(self, table: str, stream: TableStream) -> int:
         """Materialise a stream as a workspace table; returns its row count."""
@@ -610,10 +608,12 @@ class _RangeRead:
     while they run, so each sees the same pages.
     """
 
-    def __init__(self, conn: sqlite3.Connection, table: str, ranges: list[tuple[int, int]],
+    def __init__(self, conn: sqlite3.Connection, entry: _Table, ranges: list[tuple[int, int]],
                  make: PacketRows, batch_size: int) -> None:
         self.conn = conn
-        self.sql = f"SELECT * FROM {quote(table)} WHERE rowid >= ? AND rowid < ? ORDER BY rowid"
+        self.fields = entry.schema.fields
+        self.sql = (f"SELECT * FROM {quote(entry.name)} WHERE rowid >= ? AND rowid < ? "
+                    "ORDER BY rowid")
         self.ranges = ranges
         self.tasks = len(ranges)
         self.make = make
@@ -623,13 +623,26 @@ class _RangeRead:
         """Nothing to join: the inherited connection is the snapshot."""
 
     def run(self, task: int, first_row: int) -> Iterator[EncodedRows]:
-        cursor = self.conn.execute(self.sql, self.ranges[task])
-        try:
-            while rows := cursor.fetchmany(self.batch_size):
-                yield self.make(rows, first_row)
-                first_row += len(rows)
-        finally:
-            cursor.close()
+        return _encoded_rows(self.conn, self.sql, self.ranges[task], self.fields, self.make,
+                             self.batch_size, first_row)
+
+
+def _encoded_rows(conn: sqlite3.Connection, sql: str, params: Sequence[Any],
+                  fields: Sequence[Field], make: PacketRows, batch_size: int,
+                  first_row: int) -> Iterator[EncodedRows]:
+    """A workspace SELECT as packet rows: rendered in C (:mod:`tdtp_core.sql.rowtext`)
+    where the compiled module takes it, else through ``make``."""
+    rendered = rowtext.encoded_batches(conn, sql, params, fields, make, batch_size, first_row)
+    if rendered is not None:
+        yield from rendered
+        return
+    cursor = conn.execute(sql, params)
+    try:
+        while rows := cursor.fetchmany(batch_size):
+            yield make(rows, first_row)
+            first_row += len(rows)
+    finally:
+        cursor.close()
 
 
 def _canonical_classes(f: Field) -> frozenset[str]:

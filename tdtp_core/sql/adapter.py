@@ -429,10 +429,16 @@ class SqlAdapter:
                     job.release()
                 return
         with self._errors(f"read table {meta.name!r}"), self.engine.connect() as conn:
-            first = 0
-            for rows in self._fetch(conn, meta, select, batch_size):
-                yield make(rows, first)
-                first += len(rows)
+            yield from self._encode_select(conn, meta, select, make, batch_size, 0)
+
+    def _encode_select(self, conn: Connection, meta: TableMeta, select: sa.Select[Any],
+                       make: PacketRows, batch_size: int,
+                       first_row: int) -> Iterator[EncodedRows]:
+        """The export lane's batches of one SELECT; a plugin may render them natively
+        (keeping ``make`` for what it cannot render exactly)."""
+        for rows in self._fetch(conn, meta, select, batch_size):
+            yield make(rows, first_row)
+            first_row += len(rows)
 
     def _split(self, meta: TableMeta, select: sa.Select[Any], make: PacketRows,
                batch_size: int, workers: int) -> _RangeExport | None:
@@ -728,7 +734,5 @@ class _RangeExport:
         context: AbstractContextManager[Connection] = (
             nullcontext(self.conn) if self.conn is not None else self.adapter.engine.connect())
         with context as conn:
-            for rows in self.adapter._fetch(conn, self.meta, self.selects[task],
-                                            self.batch_size):
-                yield self.make(rows, first_row)
-                first_row += len(rows)
+            yield from self.adapter._encode_select(conn, self.meta, self.selects[task],
+                                                   self.make, self.batch_size, first_row)

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.pipeline.workspace import Workspace
 from tdtp_core.plugins import get_host
-from tdtp_core.sql import parallel
+from tdtp_core.sql import parallel, rowtext
 from tdtp_core.stream import TableStream
 from tdtp_core.types import Field, Schema
 
@@ -200,9 +200,17 @@ def _values(n: int) -> Iterator[tuple[Any, ...]]:
                datetime(2020, 1, 1, 0, 0, i % 60), notes[i % len(notes)])
 
 
-def _filled(n: int, batch_size: int = 1000) -> Workspace:
+#: Without the zone-less timestamp: every column has a code in the compiled lane.
+COMPILED_SCHEMA = Schema([f for f in SCHEMA.fields if f.name != "naive"])
+
+
+def _filled(n: int, batch_size: int = 1000, *, compiled: bool = False) -> Workspace:
     ws = Workspace(batch_size=batch_size)
-    ws.store("w", TableStream.from_rows(SCHEMA, _values(n), table="w"))
+    if compiled:
+        rows = (v[:7] + v[8:] for v in _values(n))
+        ws.store("w", TableStream.from_rows(COMPILED_SCHEMA, rows, table="w"))
+    else:
+        ws.store("w", TableStream.from_rows(SCHEMA, _values(n), table="w"))
     return ws
 
 
@@ -232,6 +240,35 @@ def test_forked_workers_give_the_same_rows(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setattr(parallel, "MIN_ROWS", 1)
     monkeypatch.setenv("TDTP_WORKERS", "2")
     ws = _filled(700, batch_size=50)
+    assert _by_lane(ws) == _by_values(ws)
+
+
+@pytest.fixture
+def compiled_batches(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the batches the compiled lane renders."""
+    counted: list[int] = []
+    render = rowtext.encoded_batches
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        batches = render(*args, **kwargs)
+        if batches is None:
+            return None
+        return (counted.append(len(b.rows)) or b for b in batches)
+
+    monkeypatch.setattr(rowtext, "encoded_batches", spy)
+    return counted
+
+
+def test_the_compiled_lane_gives_the_rows_the_values_give(compiled_batches: list[int]) -> None:
+    ws = _filled(500, batch_size=64, compiled=True)
+    assert _by_lane(ws) == _by_values(ws)
+    assert sum(compiled_batches) == 500
+
+
+def test_forked_workers_render_in_c_too(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(parallel, "MIN_ROWS", 1)
+    monkeypatch.setenv("TDTP_WORKERS", "2")
+    ws = _filled(700, batch_size=50, compiled=True)
     assert _by_lane(ws) == _by_values(ws)
 
 

@@ -24,7 +24,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from tdtp_adapter_sqlite.types import SqliteTypes
-from tdtp_core.sql import SqlAdapter, TableMeta, on_conflict
+from tdtp_core.sql import SqlAdapter, TableMeta, on_conflict, rowtext
+from tdtp_core.sql.lanes import PacketRows
+from tdtp_core.stream import EncodedRows
 from tdtp_core.tdtql.sql import sqlite_case_sensitive_like
 
 _PRAGMAS = (
@@ -88,6 +90,19 @@ class SqliteAdapter(SqlAdapter):
         while rows := cursor.fetchmany(batch_size):
             yield rows
 
+    def _encode_select(self, conn: Connection, meta: TableMeta, select: sa.Select[Any],
+                       make: PacketRows, batch_size: int,
+                       first_row: int) -> Iterator[EncodedRows]:
+        """Rows rendered as packet text in C (:mod:`tdtp_core.sql.rowtext`) when the
+        compiled module can take the statement, else the typed lane."""
+        statement = _plain_statement(select, conn.dialect)
+        batches = None if statement is None else rowtext.encoded_batches(
+            conn.connection.driver_connection, statement[0], statement[1], meta.fields, make,
+            batch_size, first_row)
+        if batches is None:
+            return super()._encode_select(conn, meta, select, make, batch_size, first_row)
+        return batches
+
     def _partitions(self, conn: Connection, meta: TableMeta, batch_size: int,
                     min_rows: int) -> list[sa.ColumnElement[bool]]:
         """``rowid`` ranges: the order a table scan of a rowid table reads in."""
@@ -128,3 +143,18 @@ class SqliteAdapter(SqlAdapter):
     def _conflict_insert(self, table: sa.Table, columns: Sequence[str],
                          keys: Sequence[str], strategy: str) -> Any:
         return on_conflict(sqlite_insert(table), columns, keys, strategy)
+
+
+def _plain_statement(select: sa.Select[Any], dialect: Any) -> tuple[str, list[Any]] | None:
+    """The SQL and positional parameters of ``select`` when no parameter needs its type's
+    bind processing (then the driver would receive them as they are), else None."""
+    compiled = select.compile(dialect=dialect, compile_kwargs={"render_postcompile": True})
+    values = compiled.construct_params()
+    params = []
+    for name in compiled.positiontup or ():
+        bind = compiled.binds.get(name)
+        if name not in values or (
+                bind is not None and bind.type.bind_processor(dialect) is not None):
+            return None
+        params.append(values[name])
+    return str(compiled), params

@@ -1,0 +1,16 @@
+"""Types of the compiled module built from ``_rowtext.c``."""
+
+from sqlite3 import Connection
+from typing import Any
+
+class RowText:
+    def __init__(self, conn: Connection, sql: str, params: tuple[Any, ...], kinds: str,
+                 scales: tuple[int, ...], marker: str) -> None: ...
+    def fetch(
+        self, n: int, /
+    ) -> tuple[list[str | None], list[int], list[tuple[int, tuple[Any, ...]]]]: ...
+    def close(self) -> None: ...
+
+def handle_filename(conn: Connection, /) -> str | None: ...
+def sqlite_version() -> str: ...
+
