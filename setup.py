@@ -1,10 +1,18 @@
-"""The one compiled module of tdtp-core: SQLite rows to packet text (the SQLite export
-lane, ``tdtp_core/sql/_rowtext.c``). Optional: without a C compiler or SQLite's headers
-the build goes on and the same rows take the pure-Python path."""
+"""The compiled modules of tdtp-core, each a faster route to what a pure-Python path
+already does (and the fallback for anything but the common forms):
+
+- ``tdtp_core/packet/_rowdecode.c``: packet row strings to typed rows (the reader);
+- ``tdtp_core/sql/_sqliterows.c``: SQLite rows to packet text (the SQLite export lane) and
+  the pipeline workspace's storage check.
+
+Both are optional: without a C compiler (or SQLite's headers) the build goes on and the
+same work takes the pure-Python paths."""
 
 from setuptools import Extension, setup
 
 setup(ext_modules=[
-    Extension("tdtp_core.sql._rowtext", ["tdtp_core/sql/_rowtext.c"], libraries=["sqlite3"],
+    Extension("tdtp_core.packet._rowdecode", ["tdtp_core/packet/_rowdecode.c"],
+              extra_compile_args=["-O2"], optional=True),
+    Extension("tdtp_core.sql._sqliterows", ["tdtp_core/sql/_sqliterows.c"], libraries=["sqlite3"],
               extra_compile_args=["-O2"], optional=True),
 ])

@@ -37,9 +37,11 @@ DEFAULT_BATCH_SIZE = 5000
 @dataclass(slots=True)
 class EncodedRows:
     """A batch already encoded the way ``PacketWriter.write_batch`` would encode it (see
-    ``packet.encode.RowEncoder``): rows in separator form and each field's flags."""
+    ``packet.encode.RowEncoder``): rows in separator form and each field's flags. The rows
+    are text, or UTF-8 bytes when the source has them so (no decoding only to encode
+    again); one batch is all one or all the other."""
 
-    rows: list[str]
+    rows: list[str] | list[bytes]
     flags: list[int]
 
     def __len__(self) -> int:

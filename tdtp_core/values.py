@@ -230,7 +230,7 @@ def _reason(field: Field) -> str:
     return _REASONS.get(field.kind, "invalid value")
 
 
-def _special_values_map(field: Field) -> dict[str, Any]:
+def special_values_map(field: Field) -> dict[str, Any]:
     """Marker text -> Python value for the markers this field declares (spec §5.5)."""
     sv = field.special_values
     if not sv:
@@ -256,7 +256,7 @@ def _special_values_map(field: Field) -> dict[str, Any]:
 def column_decoder(field: Field) -> Decoder:
     """Build the function that turns a column of cell texts into Python values."""
     parse = text_parser(field)
-    specials = _special_values_map(field)
+    specials = special_values_map(field)
     text_like = parse is None
     # An empty cell is "" for text, NULL otherwise; a BLOB whose NULLs are marked
     # explicitly keeps "" as empty bytes (our writer relies on it, see DECISIONS notes).

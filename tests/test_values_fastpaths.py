@@ -20,7 +20,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from tdtp_core import Field, SpecialValues
-from tdtp_core.values import CellError, _special_values_map, column_decoder, text_parser
+from tdtp_core.values import CellError, column_decoder, special_values_map, text_parser
 
 SETTINGS = settings(max_examples=300, deadline=None,
                     suppress_health_check=[HealthCheck.too_slow])
@@ -123,7 +123,7 @@ COLUMNS: dict[str, tuple[Field, st.SearchStrategy[list[str]]]] = {
 def _one_by_one(field: Field, cells: Sequence[str]) -> list[Any] | int:
     """Each cell decoded alone (spec §2.4 order); the index of the first bad cell."""
     parse = text_parser(field)
-    specials = _special_values_map(field)
+    specials = special_values_map(field)
     empty: Any = "" if parse is None else None
     if field.kind == "BLOB" and None in specials.values():
         empty = b""  # NULLs are marked, so an empty cell is empty bytes (our writer's)

@@ -122,14 +122,37 @@ class RowEncoder:
         return list(map(CELL_SEP.join, zip(*cells, strict=False))), flags
 
 
-def row_sizes(rows: Sequence[str]) -> list[int]:
+#: Rows in separator form, as text or as UTF-8 (a batch is one or the other).
+Rows = list[str] | list[bytes]
+
+
+def batch_size(rows: Rows) -> int:
+    """UTF-8 byte length of a batch's rows together."""
+    if rows and type(rows[0]) is bytes:
+        return sum(map(len, rows))
+    joined = "".join(rows)  # type: ignore[arg-type]
+    return len(joined) if joined.isascii() else len(joined.encode())
+
+
+def row_sizes(rows: Sequence[str | bytes]) -> list[int]:
     """UTF-8 byte length of each row, without encoding the ASCII ones."""
-    return [len(r) if r.isascii() else len(r.encode()) for r in rows]
+    if rows and type(rows[0]) is bytes and type(rows[-1]) is bytes:
+        try:
+            return list(map(bytes.__len__, rows))  # type: ignore[arg-type]
+        except TypeError:  # text rows among them
+            pass
+    return [len(r) if type(r) is bytes or r.isascii() else len(r.encode())  # type: ignore[union-attr]
+            for r in rows]
 
 
-def join_part(rows: list[str], null_marker: str) -> bytes:
-    """Rows in separator form (cells already escaped) → TDTP row strings, one per line,
-    as UTF-8.
+def as_text(rows: Sequence[str | bytes]) -> list[str]:
+    """Rows as text (the compact form splits cells of text)."""
+    return [r.decode() if type(r) is bytes else r for r in rows]  # type: ignore[misc]
+
+
+def join_part(rows: Sequence[str | bytes], null_marker: str) -> bytes:
+    """Rows in separator form (cells already escaped; text or UTF-8) → TDTP row
+    strings, one per line, as UTF-8.
 
     LF can join the rows because an escaped row never contains a raw LF; this is
     exactly the text the data hash and the compressed payload cover (spec §4.1, §6.3).
@@ -137,7 +160,11 @@ def join_part(rows: list[str], null_marker: str) -> bytes:
     ASCII, which UTF-8 never uses inside a longer character, and on bytes they run about
     twice as fast as on text holding non-Latin-1 characters.
     """
-    data = b"\n".join(map(str.encode, rows)).replace(b"\x00", b"|")
+    try:
+        data = b"\n".join(rows)  # type: ignore[arg-type]
+    except TypeError:  # text rows, or batches of both kinds
+        data = b"\n".join(r if type(r) is bytes else r.encode() for r in rows)  # type: ignore[union-attr]
+    data = data.replace(b"\x00", b"|")
     null = NULL_SENTINEL.encode("ascii")
     if null in data:
         data = data.replace(null, escape_cell(null_marker).encode("utf-8"))

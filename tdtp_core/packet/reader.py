@@ -29,7 +29,7 @@ from lxml import etree
 
 from tdtp_core.errors import IntegrityError, PacketError, SchemaError, TdtpError
 from tdtp_core.packet import compact as compact_mod
-from tdtp_core.packet import integrity
+from tdtp_core.packet import integrity, rowdecode
 from tdtp_core.packet.encode import (
     CellCountError,
     check_cells,
@@ -553,15 +553,19 @@ def _decompress(p: PacketInfo, rows: list[str]) -> list[str]:
 
 @dataclass
 class _Run:
-    """Consecutive rows of a part as text columns, split and compact-expanded."""
+    """Consecutive rows of a part as text columns, split and compact-expanded, or as
+    typed rows when the compiled decoder took them (:mod:`tdtp_core.packet.rowdecode`)."""
 
     columns: list[list[str]]
     #: Columns may hold the placeholders of ``split_columns`` (restored per batch).
     escaped: bool
     #: The run's first row in its part (0-based), for error messages.
     first_row: int
+    rows: list[tuple[Any, ...]] | None = None
 
     def __len__(self) -> int:
+        if self.rows is not None:
+            return len(self.rows)
         return len(self.columns[0]) if self.columns else 0
 
 
@@ -587,8 +591,10 @@ class _PartCheck:
     first. The split runs are kept for decoding while they fit :data:`_HOLD_CELLS`.
     """
 
-    def __init__(self, p: PacketInfo, verify: bool, run_rows: int) -> None:
-        """``p`` is the envelope the rows are read under (its rows are not used)."""
+    def __init__(self, p: PacketInfo, verify: bool, run_rows: int, *,
+                 typed: bool = False) -> None:
+        """``p`` is the envelope the rows are read under (its rows are not used);
+        ``typed``: runs go to typed rows, so the compiled decoder may make them."""
         self.run_rows = run_rows
         self.fields = len(p.schema.fields)
         self.pad = p.data.compact
@@ -597,6 +603,7 @@ class _PartCheck:
         self.hash = (integrity.DataHash(p.header.message_id)
                      if verify and p.root_xxh3 and not is_legacy(p.version) else None)
         self.expander = compact_mod.Expander(p.schema, p.data.carry) if p.data.compact else None
+        self.decoder = rowdecode.decoder_for(p.schema) if typed and not p.data.compact else None
         #: The single ``<R>`` of a compressed part, decompressed once the part is read.
         self.compressed: list[str] | None = [] if p.data.compression else None
         self.rows = 0
@@ -634,6 +641,10 @@ class _PartCheck:
                 self.kept.append(run)
 
     def split(self, texts: list[str], first: int) -> _Run:
+        if self.decoder is not None:
+            rows = self.decoder.decode(texts)
+            if rows is not None:
+                return _Run([], False, first, rows)
         columns, escaped = split_columns(texts, self.fields, pad=self.pad)
         if self.expander is not None:
             self.expander.expand(columns)
@@ -676,12 +687,15 @@ class _Part:
     part before it yields the first run, then :attr:`packet` is the part as read."""
 
     def __init__(self, source: Source, name: str, *, verify: bool, tolerant: bool,
-                 run_rows: int) -> None:
+                 run_rows: int, typed: bool = False) -> None:
         self.source = source
         self.name = name
         self.verify = verify
         self.tolerant = tolerant
         self.run_rows = run_rows
+        #: Runs become typed rows (the compiled decoder may make them; not when tolerant,
+        #: whose cells need control characters restored).
+        self.typed = typed and not tolerant
         self.packet: PacketInfo | None = None
 
     def _texts(self) -> Iterator[list[str]]:
@@ -703,7 +717,7 @@ class _Part:
         assert scan.root is not None
         if check is None or scan.late:
             # Rows came before the envelope was complete: check again under the packet's.
-            check = _PartCheck(packet, self.verify, self.run_rows)
+            check = _PartCheck(packet, self.verify, self.run_rows, typed=self.typed)
             if scan.rows:
                 for texts in self._texts():
                     check.add(texts)
@@ -738,7 +752,7 @@ class _Part:
         except TdtpError:
             scan.late = True  # the final parse of the envelope raises it, if it stays
             return None
-        return _PartCheck(envelope, self.verify, self.run_rows)
+        return _PartCheck(envelope, self.verify, self.run_rows, typed=self.typed)
 
 
 def _unshield(m: re.Match[str]) -> str:
@@ -764,26 +778,38 @@ def _text_columns(run: _Run, schema: Schema, start: int, stop: int,
     return columns
 
 
+def _run_cells(part: _Part, run: _Run, *, tolerant: bool,
+               step: int) -> Iterator[CellColumns]:
+    """A run's cell texts in batches, column-wise, with what decoding them needs."""
+    p = part.packet
+    assert p is not None
+    for start in range(0, len(run), step):
+        yield CellColumns(_text_columns(run, p.schema, start, start + step, tolerant),
+                          p.schema, p.where, run.first_row + start)
+
+
 def _cell_batches(part: _Part, *, tolerant: bool, batch_size: int) -> Iterator[CellColumns]:
     """A part's cell texts in batches, column-wise, with what decoding them needs."""
     step = batch_size if batch_size > 0 else part.run_rows
     for run in part.runs():
-        p = part.packet
-        assert p is not None
-        for start in range(0, len(run), step):
-            yield CellColumns(_text_columns(run, p.schema, start, start + step, tolerant),
-                              p.schema, p.where, run.first_row + start)
+        yield from _run_cells(part, run, tolerant=tolerant, step=step)
 
 
 def _decoded(part: _Part, *, tolerant: bool, raw: bool, batch_size: int) -> Iterator[Batch]:
     """Typed rows in batches (cell texts with ``raw``); a bad value names part, row and
     field."""
-    for cells in _cell_batches(part, tolerant=tolerant, batch_size=batch_size):
-        if raw:
-            yield list(zip(*cells.columns, strict=False))
-        else:
-            yield list(zip(*(cells.decode(i) for i in range(len(cells.columns))),
-                           strict=False))
+    step = batch_size if batch_size > 0 else part.run_rows
+    for run in part.runs():
+        if run.rows is not None:  # decoded in C
+            for start in range(0, len(run.rows), step):
+                yield run.rows[start:start + step]
+            continue
+        for cells in _run_cells(part, run, tolerant=tolerant, step=step):
+            if raw:
+                yield list(zip(*cells.columns, strict=False))
+            else:
+                yield list(zip(*(cells.decode(i) for i in range(len(cells.columns))),
+                               strict=False))
 
 
 # ------------------------------------------------------------------------- sessions
@@ -867,13 +893,14 @@ def read_packets(
     message_ids = [h.header.message_id for h in ordered]
     run_rows = batch_size if batch_size > 0 else _RUN_ROWS
 
-    def part(head: PacketInfo) -> _Part:
+    def part(head: PacketInfo, *, typed: bool = False) -> _Part:
         return _Part(by_source[id(head)], head.source, verify=verify, tolerant=tolerant,
-                     run_rows=run_rows)
+                     run_rows=run_rows, typed=typed)
 
     def batches() -> Iterator[Batch]:
         for head in ordered:
-            yield from _decoded(part(head), tolerant=tolerant, raw=raw, batch_size=batch_size)
+            yield from _decoded(part(head, typed=not raw), tolerant=tolerant, raw=raw,
+                                batch_size=batch_size)
 
     def cells(head: PacketInfo) -> Iterator[CellColumns]:
         return _cell_batches(part(head), tolerant=tolerant, batch_size=batch_size)

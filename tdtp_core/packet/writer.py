@@ -17,7 +17,8 @@ from bisect import bisect_right
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from itertools import accumulate
+from itertools import accumulate, repeat
+from operator import add
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
 
@@ -28,6 +29,9 @@ from tdtp_core.packet.encode import (
     CELL_SEP,
     NEEDS_XML_ESCAPE,
     RowEncoder,
+    Rows,
+    as_text,
+    batch_size,
     join_part,
     row_sizes,
     xml_escape_rows,
@@ -140,7 +144,7 @@ class PartResult:
 
 @dataclass
 class _Pending:
-    rows: list[str] = field(default_factory=list)
+    rows: list[str | bytes] = field(default_factory=list)
     size: int = 0
     flags: list[int] = field(default_factory=list)
 
@@ -219,7 +223,7 @@ class PacketWriter:
             columns, base, self._contract if self.dictionary else None)
         self._add(rows, flags)
 
-    def write_rows(self, rows: list[str], flags: Sequence[int]) -> None:
+    def write_rows(self, rows: Rows, flags: Sequence[int]) -> None:
         """Add rows that a :class:`~tdtp_core.packet.encode.RowEncoder` for this schema
         made elsewhere (a worker process, a database's bulk text), with its flags."""
         if self.dictionary:
@@ -227,24 +231,23 @@ class PacketWriter:
         if rows:
             self._add(rows, list(flags))
 
-    def _add(self, rows: list[str], flags: list[int]) -> None:
+    def _add(self, rows: Rows, flags: list[int]) -> None:
         # Row cost in the written packet: its text and "<R></R>". Most batches fit the
         # pending part whole: one count for the batch, no row by row sizes.
-        joined = "".join(rows)
-        total = (len(joined) if joined.isascii() else len(joined.encode())) + 7 * len(rows)
+        total = batch_size(rows) + 7 * len(rows)
         pending = self._pending
         if pending.size + total <= self._row_budget:
             pending.flags = [a | b for a, b in zip(pending.flags, flags, strict=True)]
             pending.rows.extend(rows)
             pending.size += total
             return
-        sizes = row_sizes(rows)
+        sizes = list(map(add, row_sizes(rows), repeat(7)))  # each row and its <R></R>
         start = 0
         n = len(rows)
         while start < n:
             pending = self._pending
             pending.flags = [a | b for a, b in zip(pending.flags, flags, strict=True)]
-            acc = list(accumulate((s + 7 for s in sizes[start:]), initial=pending.size))
+            acc = list(accumulate(sizes[start:], initial=pending.size))
             fit = bisect_right(acc, self._row_budget) - 1
             if fit <= 0:
                 if pending.rows:  # the pending part is full: close it, then go on
@@ -277,8 +280,8 @@ class PacketWriter:
         return out
 
     @staticmethod
-    def _size_of(rows: list[str]) -> int:
-        return sum((len(r) if r.isascii() else len(r.encode())) + 7 for r in rows)
+    def _size_of(rows: Sequence[str | bytes]) -> int:
+        return sum(row_sizes(rows)) + 7 * len(rows)
 
     def _close_part(self) -> None:
         """Finish the pending rows as a part; rows that do not fit stay pending."""
@@ -290,7 +293,7 @@ class PacketWriter:
             # later parts fit the first time.
             inflation = (staged.length - envelope) / self._pending.size
             self._row_budget = int(self.budget / max(1.0, inflation * 1.02))
-        carry: list[str] = []
+        carry: list[str | bytes] = []
         while staged.length > self.part_size and len(rows) > 1:
             keep = max(1, int(len(rows) * self.part_size / staged.length * 0.97))
             carry = rows[keep:] + carry
@@ -326,7 +329,8 @@ class PacketWriter:
             fields.append(f if f.special_values == sv else f.replace(special_values=sv))
         return self.part_schema.with_fields(fields), null_marker
 
-    def _finish_part(self, rows: list[str], flags: Sequence[int]) -> tuple[bytes, StagedPart]:
+    def _finish_part(self, rows: list[str | bytes],
+                     flags: Sequence[int]) -> tuple[bytes, StagedPart]:
         opts = self.options
         number = len(self.parts) + 1
         message_id = message_id_for(opts.packet_type, self.batch_id, number) if self.parted \
@@ -335,7 +339,7 @@ class PacketWriter:
         version = "1.4" if schema.dictionary else "1.0"
         compact_applied = False
         if self.fixed and rows:
-            cells = [r.split(CELL_SEP) for r in rows]
+            cells = [r.split(CELL_SEP) for r in as_text(rows)]
             if compact_mod.compact_cells(cells, self.fixed):
                 rows = [CELL_SEP.join(c) for c in cells]
                 compact_applied = True

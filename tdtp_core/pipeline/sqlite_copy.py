@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import quote as quote_uri
 
+from tdtp_core.sql import native
 from tdtp_core.types import BLOB, BOOLEAN, DATE, DATE_KINDS, DECIMAL, INTEGER, REAL, TEXT, Field
 
 ALIAS = "tdtp_source"
@@ -64,9 +65,16 @@ def _stored(f: Field, c: str) -> tuple[str, str] | None:
 
 
 def copy_statement(target: str, source: str, columns: Sequence[str],
-                   fields: Sequence[Field]) -> str | None:
-    """``INSERT INTO target SELECT …`` from the attached file's ``source``, or None."""
+                   fields: Sequence[Field], *, compiled: bool = False) -> str | None:
+    """``INSERT INTO target SELECT …`` from the attached file's ``source``, or None.
+
+    ``compiled``: the checks are one call per row of the C function
+    ``tdtp_stored_as_is`` (:mod:`tdtp_core.sql.native`) instead of SQL expressions per
+    value, which cost SQLite more than the copy itself.
+    """
     exprs = []
+    checked = []
+    codes = []
     for column, f in zip(columns, fields, strict=True):
         c = quote(column)
         stored = _stored(f, c)
@@ -75,6 +83,12 @@ def copy_statement(target: str, source: str, columns: Sequence[str],
         condition, value = stored
         exprs.append(f"CASE WHEN {c} IS NULL THEN NULL WHEN {condition} THEN {value} "
                      f"ELSE {_NOT_STORED_AS_IS}() END")
+        checked.append(value)
+        codes.append(_CODES.get(f.kind, "T"))  # "T": the date kinds other than DATE
+    if compiled:
+        where = f"WHERE {_STORED_AS_IS}('{''.join(codes)}', {', '.join(map(quote, columns))})"
+        return (f"INSERT INTO main.{quote(target)} SELECT {', '.join(checked)} "
+                f"FROM {ALIAS}.{quote(source)} {where}")
     return (f"INSERT INTO main.{quote(target)} SELECT {', '.join(exprs)} "
             f"FROM {ALIAS}.{quote(source)}")
 
@@ -84,7 +98,8 @@ def copy_table(conn: sqlite3.Connection, path: Path, target: str, source: str,
     """Copy ``source`` of the SQLite file at ``path`` into the (empty) ``target``; the
     rows copied, or None (nothing copied) when any value needs the typed path or the
     file cannot be read this way. Runs outside any transaction of ``conn``."""
-    sql = copy_statement(target, source, columns, fields)
+    module = native.for_connection(conn) if len(columns) < _MAX_ARGS else None
+    sql = copy_statement(target, source, columns, fields, compiled=module is not None)
     if sql is None:
         return None
     uri = f"{file_uri(path)}?mode=ro"
@@ -92,7 +107,10 @@ def copy_table(conn: sqlite3.Connection, path: Path, target: str, source: str,
         conn.execute(f"ATTACH DATABASE ? AS {ALIAS}", (uri,))
     except sqlite3.Error:
         return None
-    conn.create_function(_NOT_STORED_AS_IS, 0, _refuse)
+    if module is not None:
+        module.stored_as_is_function(conn, True)
+    else:
+        conn.create_function(_NOT_STORED_AS_IS, 0, _refuse)
     try:
         conn.execute("BEGIN")
         try:
@@ -103,8 +121,19 @@ def copy_table(conn: sqlite3.Connection, path: Path, target: str, source: str,
         conn.execute("COMMIT")
         return rows
     finally:
-        conn.create_function(_NOT_STORED_AS_IS, 0, None)
+        if module is not None:
+            module.stored_as_is_function(conn, False)
+        else:
+            conn.create_function(_NOT_STORED_AS_IS, 0, None)
         conn.execute(f"DETACH DATABASE {ALIAS}")
+
+
+#: The C check's code for each kind (the same checks as :func:`_stored`).
+_CODES = {INTEGER: "i", BOOLEAN: "b", REAL: "f", DECIMAL: "f", TEXT: "s", BLOB: "x",
+          DATE: "D"}
+_STORED_AS_IS = "tdtp_stored_as_is"
+#: SQLite's limit on a function's arguments (127), the kind codes being one of them.
+_MAX_ARGS = 127
 
 
 def file_uri(path: Path) -> str:

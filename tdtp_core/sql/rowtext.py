@@ -2,27 +2,21 @@
 
 The typed lane (:class:`~tdtp_core.sql.lanes.PacketRows`) makes a Python object per
 value, converts whole columns and joins the cells again. The compiled module
-``_rowtext`` (built from ``_rowtext.c`` when a C compiler is there) steps the statement
-itself on the connection's own SQLite handle and writes each row as the separator-form
-text the packet writer takes, for the ways SQLite keeps values (see
-:func:`kinds_for`). A value it cannot render exactly as the typed path would makes its
-row fall back: that row's values come back as the sqlite3 module returns them and go
-through the caller's ``PacketRows``, so the rows are the same either way (the property
-tests compare the two).
-
-The handle is read from the head of the stdlib ``sqlite3.Connection`` object. The lane
-is used only when the module is built against the SQLite library the stdlib module uses
-and the handle names the same main database as the connection itself says; otherwise
-the typed lane runs.
+(:mod:`tdtp_core.sql.native`) steps the statement itself on the connection's own SQLite
+handle and writes each row as the separator-form UTF-8 the packet writer takes, for the
+ways SQLite keeps values (see :func:`kinds_for`). A value it cannot render exactly as
+the typed path would makes its row fall back: that row's values come back as the
+sqlite3 module returns them and go through the caller's ``PacketRows``, so the rows are
+the same either way (the property tests compare the two).
 """
 
 from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from types import ModuleType
 from typing import Any, Protocol
 
+from tdtp_core.sql import native
 from tdtp_core.stream import EncodedRows
 from tdtp_core.types import (
     BOOLEAN,
@@ -36,12 +30,6 @@ from tdtp_core.types import (
     Field,
 )
 
-_rowtext: ModuleType | None
-try:
-    from tdtp_core.sql import _rowtext
-except ImportError:  # built without a C compiler: the typed lane does the work
-    _rowtext = None
-
 #: Parameter values the module binds itself (what the sqlite3 module binds as they are).
 _BINDABLE = (int, float, str, bytes, type(None))
 
@@ -53,7 +41,7 @@ class RowEncoderFn(Protocol):
 
 
 def kinds_for(fields: Sequence[Field]) -> tuple[str, tuple[int, ...]] | None:
-    """Each column's kind code and scale for ``_rowtext``, or None when a field has no
+    """Each column's kind code and scale for the compiled lane, or None when a field has no
     code (binary, times of day, timestamps not kept in UTC). The codes assume SQLite's
     storage: integers, floats, NUMERIC as integer or float, booleans as 0/1, dates and
     UTC timestamps as ISO text."""
@@ -86,27 +74,17 @@ def kinds_for(fields: Sequence[Field]) -> tuple[str, tuple[int, ...]] | None:
     return "".join(codes), tuple(scales)
 
 
-def usable(conn: Any) -> bool:
-    """Whether the compiled lane may run on ``conn`` (a stdlib sqlite3 connection)."""
-    if _rowtext is None or type(conn) is not sqlite3.Connection:
-        return False
-    if _rowtext.sqlite_version() != sqlite3.sqlite_version:
-        return False
-    main = next((row[2] for row in conn.execute("PRAGMA database_list") if row[1] == "main"),
-                None)
-    return main is not None and _rowtext.handle_filename(conn) == main
-
-
 def encoded_batches(conn: sqlite3.Connection, sql: str, params: Sequence[Any],
                     fields: Sequence[Field], make: RowEncoderFn, batch_size: int,
                     first_row: int = 0) -> Iterator[EncodedRows] | None:
     """The rows of ``sql`` as packet rows in batches, rendered in C with ``make`` for the
     rows that fall back; None when the compiled lane cannot take this statement (then
     the caller runs its typed lane)."""
-    module = _rowtext
     codes = kinds_for(fields)
-    if module is None or codes is None or not all(type(p) in _BINDABLE for p in params) \
-            or not usable(conn):
+    if codes is None or not all(type(p) in _BINDABLE for p in params):
+        return None
+    module = native.for_connection(conn)
+    if module is None:
         return None
     cursor = module.RowText(conn, sql, tuple(params), codes[0], codes[1], NULL_MARKER)
     return _batches(cursor, make, batch_size, first_row)
@@ -122,7 +100,7 @@ def _batches(cursor: Any, make: RowEncoderFn, batch_size: int,
             if fallbacks:
                 typed = _typed(make, fallbacks, first_row)
                 for (index, _), text in zip(fallbacks, typed.rows, strict=True):
-                    rows[index] = text
+                    rows[index] = text.encode() if type(text) is str else text
                 flags = [a | b for a, b in zip(flags, typed.flags, strict=True)]
             yield EncodedRows(rows, flags)
             first_row += len(rows)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import random
 import tempfile
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
@@ -18,6 +19,8 @@ from hypothesis import strategies as st
 
 from tdtp_core import NODATE, Field, Schema, TableStream, read_packets, write_packets
 from tdtp_core.packet import PacketWriter, WriteOptions, encode_packets, inspect_packet
+from tdtp_core.packet.encode import RowEncoder
+from tdtp_core.stream import EncodedRows
 
 from .support import assert_rows_equal
 
@@ -250,3 +253,34 @@ def test_parts_do_not_depend_on_how_rows_are_batched(cells: list[str], batch_siz
         return [p[p.index(b"<Schema"):] for p in parts]
 
     assert bodies(batch_size) == bodies(1)
+
+
+@settings(SETTINGS, max_examples=40)
+@given(tables(runs_in_first=True), st.integers(1, 7), st.integers(0, 400),
+       st.sampled_from(["text", "utf-8", "mixed"]), st.booleans())
+def test_rows_given_as_utf8_make_the_same_packets(
+        table: Table, batch_size: int, extra: int, form: str, compact: bool) -> None:
+    """A lane may hand the writer its rows as UTF-8 bytes (all of a batch, batches of
+    either kind in one part): the packets are those of the same rows as text."""
+    encoder = RowEncoder(table.schema.fields, table.name)
+
+    def lane(as_bytes: bool | None) -> TableStream:
+        def encoded(replace_invalid: bool) -> Iterator[EncodedRows]:
+            for n, start in enumerate(range(0, len(table.rows), batch_size)):
+                batch = table.rows[start:start + batch_size]
+                rows, flags = encoder.encode(list(zip(*batch, strict=True)), start)
+                utf8 = as_bytes if as_bytes is not None else n % 2 == 1
+                yield EncodedRows([r.encode() for r in rows] if utf8 else rows, flags)
+
+        return TableStream(table.schema, iter(()), table=table.name, encoded=encoded)
+
+    options: dict[str, Any] = dict(compact=True, fixed_fields=[table.schema.fields[0].name]) \
+        if compact else {}
+
+    def bodies(stream: TableStream) -> list[bytes]:
+        parts = encode_packets(stream, part_size=envelope(table, **options) + 120 + extra,
+                               message_id="FORMS", **options)
+        return [p[p.index(b"<Schema"):] for p in parts]
+
+    given_form = {"text": False, "utf-8": True, "mixed": None}[form]
+    assert bodies(lane(given_form)) == bodies(lane(False))

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.pipeline.workspace import Workspace
 from tdtp_core.plugins import get_host
-from tdtp_core.sql import parallel, rowtext
+from tdtp_core.sql import native, parallel, rowtext
 from tdtp_core.stream import TableStream
 from tdtp_core.types import Field, Schema
 
@@ -99,6 +99,17 @@ def _canonical_rows() -> list[list[Any]]:
     return [*rows, _row()]  # and a row of NULLs
 
 
+@pytest.fixture(params=["compiled", "sql"])
+def copy_path(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The copy stepped in C (``copy_checked``), or by SQL when the module is absent."""
+    if request.param == "sql":
+        monkeypatch.setattr(native, "compiled", None)
+    elif native.compiled is None:
+        pytest.skip("tdtp_core.sql._sqliterows was not built here")
+    return str(request.param)
+
+
+@pytest.mark.usefixtures("copy_path")
 def test_copy_stores_what_the_typed_path_stores(tmp_path: Path) -> None:
     path = tmp_path / "src.db"
     rows, typed, copied = _load_both(_source(path, _canonical_rows()), path)
@@ -107,6 +118,7 @@ def test_copy_stores_what_the_typed_path_stores(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(("column", "value"), ODD, ids=[f"{c}={v!r}" for c, v in ODD])
+@pytest.mark.usefixtures("copy_path")
 def test_copy_leaves_a_value_it_cannot_prove_to_the_typed_path(
         tmp_path: Path, column: str, value: Any) -> None:
     path = tmp_path / "src.db"
@@ -122,6 +134,7 @@ def test_copy_leaves_a_value_it_cannot_prove_to_the_typed_path(
         adapter.close()
 
 
+@pytest.mark.usefixtures("copy_path")
 def test_copy_resumes_the_open_transaction(tmp_path: Path) -> None:
     path = tmp_path / "src.db"
     _source(path, _canonical_rows())
@@ -137,6 +150,7 @@ def test_copy_resumes_the_open_transaction(tmp_path: Path) -> None:
     assert ws.count("other") == 1
 
 
+@pytest.mark.usefixtures("copy_path")
 def test_a_missing_source_table_is_left_to_the_typed_path(tmp_path: Path) -> None:
     path = tmp_path / "src.db"
     _source(path, [])
@@ -153,6 +167,7 @@ _storage_values = st.one_of(
     st.sampled_from(["2024-02-29 23:59:59", "2023-02-29", "1.5", "12", "0", "1"]))
 
 
+@pytest.mark.usefixtures("copy_path")
 @settings(max_examples=60, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.lists(_storage_values, min_size=len(COLUMNS), max_size=len(COLUMNS)),
@@ -228,7 +243,8 @@ def _by_values(ws: Workspace) -> list[tuple[list[str], list[int]]]:
 def _by_lane(ws: Workspace) -> list[tuple[list[str], list[int]]]:
     lane = ws.read("w").encoded_rows()
     assert lane is not None
-    return [(e.rows, e.flags) for e in lane]
+    return [([r.decode() if isinstance(r, bytes) else r for r in e.rows], e.flags)
+            for e in lane]
 
 
 def test_the_encoded_lane_gives_the_rows_the_values_give() -> None:

@@ -143,7 +143,7 @@ class CopyRows:
             data = self._nulls(data, flags)
         if b"|" in data:
             data = data.replace(b"|", b"\\|")
-        return EncodedRows(data.decode("utf-8").split("\n"), flags)
+        return EncodedRows(data.split(b"\n"), flags)  # UTF-8: the writer takes it so
 
     def _nulls(self, data: bytes, flags: list[int]) -> bytes:
         """NULL cells to the writer's stand-in, flagging each column that has one."""

@@ -1,4 +1,5 @@
-/* SQLite rows straight to packet row text, in C (the SQLite export lane).
+/* SQLite rows in C: straight to packet row text (the SQLite export lane), and the
+ * pipeline workspace's storage check as an SQL function (``tdtp_stored_as_is``).
  *
  * A statement runs on the sqlite3 handle of a Python sqlite3.Connection (the same
  * library the stdlib module links, checked by the Python side) and every row becomes
@@ -24,8 +25,8 @@
 #define NEEDS_XML_ESCAPE 64
 
 /* How a text byte is written: as it is (0), escaped with a backslash, flagging the
- * column for the XML layer, refused, or checked as the lead of a character XML cannot
- * carry. */
+ * column for the XML layer, refused, or as the lead byte of a UTF-8 character that is
+ * checked first. */
 enum { PLAIN, ESCAPE, XML, INVALID, LEAD };
 static unsigned char SPECIAL[256];
 
@@ -39,8 +40,27 @@ static void init_special(void) {
     SPECIAL['&'] = XML;
     SPECIAL['<'] = XML;
     SPECIAL['>'] = XML;
-    SPECIAL[0xED] = LEAD;
-    SPECIAL[0xEF] = LEAD;
+    for (int c = 0x80; c < 0x100; c++) SPECIAL[c] = LEAD;
+}
+
+/* The length of the UTF-8 character at ``s`` (``n`` bytes left), or 0 when it is not
+ * well-formed UTF-8 (overlong, truncated, a surrogate, beyond U+10FFFF) or is U+FFFE or
+ * U+FFFF, which XML cannot carry. */
+static int utf8_char(const unsigned char *s, int n) {
+    unsigned char c = s[0];
+    if (c < 0xC2) return 0;
+    if (c < 0xE0) return n >= 2 && (s[1] & 0xC0) == 0x80 ? 2 : 0;
+    if (c < 0xF0) {
+        if (n < 3 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80) return 0;
+        if ((c == 0xE0 && s[1] < 0xA0) || (c == 0xED && s[1] >= 0xA0)) return 0;
+        if (c == 0xEF && s[1] == 0xBF && (s[2] == 0xBE || s[2] == 0xBF)) return 0;
+        return 3;
+    }
+    if (c > 0xF4 || n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+        (s[3] & 0xC0) != 0x80)
+        return 0;
+    if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) return 0;
+    return 4;
 }
 
 /* The head of CPython's sqlite3.Connection (Modules/_sqlite/connection.h): the handle
@@ -412,12 +432,14 @@ static int put_cell(RowText *self, int col, int *flags) {
                 break;
             case INVALID:
                 return 0; /* a character XML cannot carry */
-            case LEAD: /* U+FFFE, U+FFFF; an encoded surrogate */
-                if ((ch == 0xEF && i + 2 < n && s[i + 1] == 0xBF &&
-                     (s[i + 2] == 0xBE || s[i + 2] == 0xBF)) ||
-                    (ch == 0xED && i + 1 < n && s[i + 1] >= 0xA0))
-                    return 0;
-                break;
+            case LEAD: {
+                int len = utf8_char(s + i, n - i);
+                if (len == 0) return 0; /* not UTF-8, or a character XML cannot carry */
+                memcpy(out, s + i, (size_t)len);
+                out += len;
+                i += len;
+                continue;
+            }
             }
             *out++ = (char)ch;
             i++;
@@ -463,7 +485,7 @@ static PyObject *row_values(sqlite3_stmt *st, int ncols) {
 }
 
 PyDoc_STRVAR(fetch_doc,
-             "fetch(n) -> (rows, flags, fallbacks): up to n rows as separator-form text (None "
+             "fetch(n) -> (rows, flags, fallbacks): up to n rows as separator-form UTF-8 (None "
              "where a row falls back), each column's flags, and (index, values) of the rows "
              "that fall back. No rows: the statement is done.");
 
@@ -505,13 +527,9 @@ static PyObject *RowText_fetch(RowText *self, PyObject *arg) {
         }
         PyObject *text = NULL;
         if (ok) {
-            text = PyUnicode_DecodeUTF8(b->data, b->len, NULL);
-            if (text == NULL) {
-                if (!PyErr_ExceptionMatches(PyExc_UnicodeDecodeError)) goto done;
-                PyErr_Clear(); /* not UTF-8: the typed path reports it */
-            }
-        }
-        if (text == NULL) {
+            text = PyBytes_FromStringAndSize(b->data, b->len);
+            if (text == NULL) goto done;
+        } else {
             PyObject *values = row_values(self->stmt, ncols);
             if (values == NULL) goto done;
             PyObject *item = Py_BuildValue("(nN)", PyList_GET_SIZE(rows), values);
@@ -563,7 +581,7 @@ static PyMethodDef RowText_methods[] = {
 
 static PyTypeObject RowTextType = {
     PyVarObject_HEAD_INIT(NULL, 0)
-    .tp_name = "tdtp_core.sql._rowtext.RowText",
+    .tp_name = "tdtp_core.sql._sqliterows.RowText",
     .tp_basicsize = sizeof(RowText),
     .tp_dealloc = (destructor)RowText_dealloc,
     .tp_flags = Py_TPFLAGS_DEFAULT,
@@ -572,6 +590,92 @@ static PyTypeObject RowTextType = {
     .tp_methods = RowText_methods,
     .tp_new = RowText_new,
 };
+
+/* ----------------------------------------------------------------- checked copy */
+
+/* Whether a non-NULL source value is stored as it is by the workspace's typed path
+ * (kind codes: i INTEGER, b BOOLEAN 0/1, f REAL or DECIMAL: a real, or an integer a
+ * double holds exactly, stored as a real; s TEXT, x BLOB, D DATE ``YYYY-MM-DD``, T a
+ * timestamp ``YYYY-MM-DD HH:MM:SS[.ffffff]`` with a non-zero fraction). */
+static int stored_as_is(char kind, sqlite3_value *v) {
+    int type = sqlite3_value_type(v);
+    switch (kind) {
+    case 'i':
+        return type == SQLITE_INTEGER;
+    case 'b': {
+        if (type != SQLITE_INTEGER) return 0;
+        sqlite3_int64 x = sqlite3_value_int64(v);
+        return x == 0 || x == 1;
+    }
+    case 'f': {
+        if (type == SQLITE_FLOAT) return 1;
+        if (type != SQLITE_INTEGER) return 0;
+        sqlite3_int64 x = sqlite3_value_int64(v);
+        return x >= -9007199254740992LL && x <= 9007199254740992LL;
+    }
+    case 's':
+        return type == SQLITE_TEXT;
+    case 'x':
+        return type == SQLITE_BLOB;
+    case 'D': {
+        if (type != SQLITE_TEXT) return 0;
+        const unsigned char *s = sqlite3_value_text(v);
+        return sqlite3_value_bytes(v) == 10 && is_day(s);
+    }
+    case 'T': {
+        if (type != SQLITE_TEXT) return 0;
+        const unsigned char *s = sqlite3_value_text(v);
+        int n = sqlite3_value_bytes(v);
+        if ((n != 19 && n != 26) || !is_day(s) || s[10] != ' ') return 0;
+        const unsigned char *c = s + 11;
+        if (!is_digits(c, 2) || c[2] != ':' || !is_digits(c + 3, 2) || c[5] != ':' ||
+            !is_digits(c + 6, 2) || two(c) > 23 || two(c + 3) > 59 || two(c + 6) > 59)
+            return 0;
+        return n == 19 || (s[19] == '.' && is_digits(s + 20, 6) && memcmp(s + 20, "000000", 6));
+    }
+    }
+    return 0;
+}
+
+/* SQL function tdtp_stored_as_is(kinds, v1, v2, ...): 1 when every value is NULL or
+ * stored as it is for its kind code, else an error that ends the statement. */
+static void stored_as_is_func(sqlite3_context *ctx, int argc, sqlite3_value **argv) {
+    const unsigned char *kinds = sqlite3_value_text(argv[0]);
+    if (kinds == NULL || sqlite3_value_bytes(argv[0]) != argc - 1) {
+        sqlite3_result_error(ctx, "tdtp_stored_as_is: one kind code per value", -1);
+        return;
+    }
+    for (int i = 1; i < argc; i++) {
+        if (sqlite3_value_type(argv[i]) != SQLITE_NULL &&
+            !stored_as_is((char)kinds[i - 1], argv[i])) {
+            sqlite3_result_error(ctx, "a value needs the typed path", -1);
+            return;
+        }
+    }
+    sqlite3_result_int(ctx, 1);
+}
+
+PyDoc_STRVAR(check_doc,
+             "stored_as_is_function(conn, install): add (or, install false, remove) the SQL "
+             "function tdtp_stored_as_is(kinds, v1, v2, ...) on the connection's handle.");
+
+static PyObject *stored_as_is_function(PyObject *Py_UNUSED(module), PyObject *args) {
+    PyObject *conn;
+    int install;
+    if (!PyArg_ParseTuple(args, "Op", &conn, &install)) return NULL;
+    sqlite3 *db;
+    if (get_db(conn, &db) < 0) return NULL;
+    if (db == NULL) {
+        PyErr_SetString(PyExc_ValueError, "the connection is closed");
+        return NULL;
+    }
+    if (sqlite3_create_function_v2(db, "tdtp_stored_as_is", -1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
+                                   install ? stored_as_is_func : NULL, NULL, NULL,
+                                   NULL) != SQLITE_OK)
+        return sqlite_error(db);
+    Py_RETURN_NONE;
+}
 
 static PyObject *filename(PyObject *Py_UNUSED(module), PyObject *conn) {
     /* What the handle behind ``conn`` says its main database is (the Python side checks
@@ -589,15 +693,16 @@ static PyObject *libversion(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ign
 
 static PyMethodDef module_methods[] = {
     {"handle_filename", filename, METH_O, "The main database file of a connection's handle."},
+    {"stored_as_is_function", stored_as_is_function, METH_VARARGS, check_doc},
     {"sqlite_version", libversion, METH_NOARGS, "The SQLite library this module uses."},
     {NULL, NULL, 0, NULL},
 };
 
 static struct PyModuleDef module = {
-    PyModuleDef_HEAD_INIT, "_rowtext", "SQLite rows to packet row text.", -1, module_methods,
+    PyModuleDef_HEAD_INIT, "_sqliterows", "SQLite rows to packet row text.", -1, module_methods,
 };
 
-PyMODINIT_FUNC PyInit__rowtext(void) {
+PyMODINIT_FUNC PyInit__sqliterows(void) {
     init_special();
     PyObject *sqlite3_mod = PyImport_ImportModule("sqlite3");
     if (sqlite3_mod == NULL) return NULL;

@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 
 from tdtp_core import read_packets, write_packets
 from tdtp_core.plugins import get_host
-from tdtp_core.sql import rowtext
+from tdtp_core.sql import native
 from tdtp_core.stream import EncodedRows
 from tdtp_core.tdtql import parse
 
@@ -91,16 +91,18 @@ def _fill(path: Path, rows: list[tuple[Any, ...]]) -> None:
 
 def _lane(path: Path, *, replace_invalid: bool, compiled: bool,
           monkeypatch: pytest.MonkeyPatch, **query: Any) -> list[EncodedRows] | str:
-    """The encoded lane's batches, or the refusal's message."""
+    """The encoded lane's batches (rows as text, whichever form the lane gave), or the
+    refusal's message."""
     with monkeypatch.context() as patch:
         if not compiled:
-            patch.setattr(rowtext, "_rowtext", None)
+            patch.setattr(native, "compiled", None)
         adapter = get_host().adapter_for_url(f"sqlite:///{path}")
         try:
             stream = adapter.read("t", batch_size=5, **query)
             lane = stream.encoded_rows(replace_invalid=replace_invalid)
             assert lane is not None
-            return list(lane)
+            return [EncodedRows([r.decode() if isinstance(r, bytes) else r for r in b.rows],
+                                b.flags) for b in lane]
         except Exception as exc:  # compared as text by the callers
             return f"{type(exc).__name__}: {exc}"
         finally:
@@ -108,14 +110,14 @@ def _lane(path: Path, *, replace_invalid: bool, compiled: bool,
 
 
 def test_the_compiled_module_is_built_and_usable(tmp_path: Path) -> None:
-    if rowtext._rowtext is None and os.environ.get("CI") != "true":
-        pytest.skip("tdtp_core.sql._rowtext was not built here (no C compiler or sqlite3.h)")
+    if native.compiled is None and os.environ.get("CI") != "true":
+        pytest.skip("tdtp_core.sql._sqliterows was not built here (no C compiler or sqlite3.h)")
     with sqlite3.connect(tmp_path / "x.db") as conn:
-        assert rowtext.usable(conn)
+        assert native.for_connection(conn) is not None
 
 
 def test_a_connection_of_another_kind_is_not_usable() -> None:
-    assert not rowtext.usable(object())
+    assert native.for_connection(object()) is None
 
 
 def _compare(database: Path, rows: list[tuple[Any, ...]], replace_invalid: bool,
