@@ -203,6 +203,6 @@ def _clean(data: bytes) -> bool:
     """Whether a batch can take the string path (see the module docstring)."""
     if data.translate(None, _NOT_CONTROL) or b"[NULL]" in data:
         return False
-    if any(s in data for s in _NONCHARACTERS):
+    if b"\xef\xbf" in data and any(s in data for s in _NONCHARACTERS):  # one scan, mostly
         return False
     return not (b"\\" in data and any(_ESCAPE_PAIR.findall(data)))

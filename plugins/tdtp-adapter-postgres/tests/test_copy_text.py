@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 from tdtp_adapter_postgres.copyin import copy_text
-from tdtp_adapter_postgres.copyout import CopyRows
+from tdtp_adapter_postgres.copyout import CopyRows, _clean
 
 from tdtp_core.packet.encode import NEEDS_XML_ESCAPE, RowEncoder
 from tdtp_core.types import Field
@@ -70,3 +70,13 @@ def test_bound_columns_become_copy_text() -> None:
 
 def test_nulls_are_written_as_backslash_n() -> None:
     assert copy_text([[1], [None]]) == b"1\t\\N\n"
+
+
+@pytest.mark.parametrize(("text", "clean"), [
+    ("\ufffd replacement", True),  # U+FFFD shares the first two UTF-8 bytes: still clean
+    ("\ufff0 special", True),
+    ("no \ufffe here", False),
+    ("nor \uffff", False),
+])
+def test_noncharacters_leave_the_string_path(text: str, clean: bool) -> None:
+    assert _clean(f"1\t{text}\t1.00\t1\t1\t\\N".encode()) is clean
