@@ -150,6 +150,19 @@ static int float_syntax(const char *s, Py_ssize_t n) {
     return i == n;
 }
 
+#ifdef __GLIBC__
+#include <locale.h>
+/* glibc's strtod is correctly rounded, as Python's own float() is; in the C locale it
+ * reads '.' whatever the process locale, and it skips the x87 control-word switch
+ * PyOS_string_to_double makes around every call. */
+static locale_t c_locale;
+static double parse_double(const char *s, char **end) { return strtod_l(s, end, c_locale); }
+#else
+static double parse_double(const char *s, char **end) {
+    return PyOS_string_to_double(s, end, NULL);
+}
+#endif
+
 /* One cell to its value: a new reference, or NULL with no error set when the cell is
  * not in a form decoded here (the run falls back), or NULL with an error. */
 static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t n) {
@@ -190,7 +203,7 @@ static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t
         memcpy(buf, s, (size_t)n);
         buf[n] = '\0';
         char *end;
-        double v = PyOS_string_to_double(buf, &end, NULL);
+        double v = parse_double(buf, &end);
         if (v == -1.0 && PyErr_Occurred()) return NULL;
         if (end != buf + n || isinf(v)) return NULL; /* out of range: Python says so */
         return PyFloat_FromDouble(v);
@@ -304,6 +317,9 @@ error:
     return -1;
 }
 
+static PyObject *decode_rows(RowDecoder *self, PyObject *rows, PyObject *out,
+                             Py_ssize_t count);
+
 PyDoc_STRVAR(decode_doc,
              "decode(rows) -> list of tuples, or None: row strings as read from <R> "
              "(escapes not resolved) to typed rows; None when any cell or row is not in a "
@@ -317,6 +333,18 @@ static PyObject *RowDecoder_decode(RowDecoder *self, PyObject *rows) {
     Py_ssize_t count = PyList_GET_SIZE(rows);
     PyObject *out = PyList_New(count);
     if (out == NULL) return NULL;
+    /* Nothing made here can form a cycle (the row tuples are untracked as they are
+     * made): no collection need run in the middle of the run. */
+    int collecting = PyGC_Disable();
+    PyObject *result = decode_rows(self, rows, out, count);
+    if (collecting) PyGC_Enable();
+    return result;
+}
+
+/* ``out`` (a new list of ``count`` slots) filled with the decoded rows, or None (the
+ * run falls back) or NULL (an error); ``out`` is consumed either way. */
+static PyObject *decode_rows(RowDecoder *self, PyObject *rows, PyObject *out,
+                             Py_ssize_t count) {
     for (Py_ssize_t r = 0; r < count; r++) {
         PyObject *text = PyList_GET_ITEM(rows, r);
         if (!PyUnicode_CheckExact(text)) {
@@ -364,6 +392,10 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__rowdecode(void) {
+#ifdef __GLIBC__
+    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
+    if (c_locale == (locale_t)0) return PyErr_SetFromErrno(PyExc_OSError);
+#endif
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL) return NULL;
     PyObject *decimal = PyImport_ImportModule("decimal");
