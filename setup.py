@@ -12,7 +12,7 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[
     Extension("tdtp_core.packet._rowdecode", ["tdtp_core/packet/_rowdecode.c"],
-              extra_compile_args=["-O2"], optional=True),
+              depends=["tdtp_core/_isotext.h"], extra_compile_args=["-O2"], optional=True),
     Extension("tdtp_core.sql._sqliterows", ["tdtp_core/sql/_sqliterows.c"], libraries=["sqlite3"],
-              extra_compile_args=["-O2"], optional=True),
+              depends=["tdtp_core/_isotext.h"], extra_compile_args=["-O2"], optional=True),
 ])

@@ -18,6 +18,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "../_isotext.h"
+
 static PyObject *DecimalType;
 
 typedef struct {
@@ -103,26 +105,6 @@ static PyObject *RowDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw
     return (PyObject *)self;
 }
 
-static int digits(const char *s, Py_ssize_t n) {
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return 0;
-    return 1;
-}
-
-static int num2(const char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
-
-/* ``YYYY-MM-DD``, a real day from year 1 (what ``date.fromisoformat`` accepts). */
-static int day_of(const char *s, int *y, int *m, int *d) {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' || !digits(s + 8, 2))
-        return 0;
-    *y = num2(s) * 100 + num2(s + 2);
-    *m = num2(s + 5);
-    *d = num2(s + 8);
-    if (*y < 1 || *m < 1 || *m > 12 || *d < 1) return 0;
-    int leap = (*y % 4 == 0 && *y % 100 != 0) || *y % 400 == 0;
-    return *d <= days[*m - 1] + (*m == 2 && leap);
-}
 
 /* ``[+-]?digits[.digits][(e|E)[+-]digits]`` or ``[+-]?.digits[...]``: the finite forms
  * of the reference's float syntax. */
@@ -184,7 +166,7 @@ static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t
             negative = s[0] == '-';
             i = 1;
         }
-        if (i == n || n - i > 18 || !digits(s + i, n - i)) return NULL; /* 19+ digits: Python */
+        if (i == n || n - i > 18 || !iso_digits(s + i, n - i)) return NULL; /* 19+ digits: Python */
         long long v = 0;
         for (; i < n; i++) v = v * 10 + (s[i] - '0');
         return PyLong_FromLongLong(negative ? -v : v);
@@ -217,25 +199,22 @@ static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t
         return NULL;
     case 'D': {
         int y, m, d;
-        if (n != 10 || !day_of(s, &y, &m, &d)) return NULL;
+        if (n != 10 || !iso_day(s, &y, &m, &d)) return NULL;
         return PyDate_FromDate(y, m, d);
     }
     case 'T':
     case 'Z': {
         /* YYYY-MM-DD[T ]HH:MM:SS[.f{1,6}][Z] */
         int y, m, d;
-        if (n < 19 || !day_of(s, &y, &m, &d) || (s[10] != 'T' && s[10] != ' ')) return NULL;
-        const char *c = s + 11;
-        if (!digits(c, 2) || c[2] != ':' || !digits(c + 3, 2) || c[5] != ':' || !digits(c + 6, 2))
-            return NULL;
-        int hh = num2(c), mm = num2(c + 3), ss = num2(c + 6);
-        if (hh > 23 || mm > 59 || ss > 59) return NULL;
+        if (n < 19 || !iso_day(s, &y, &m, &d) || (s[10] != 'T' && s[10] != ' ')) return NULL;
+        int hh, mm, ss;
+        if (!iso_clock(s + 11, &hh, &mm, &ss)) return NULL;
         Py_ssize_t end = n;
         if (s[end - 1] == 'Z') end--;
         int us = 0;
         if (end > 19) {
             Py_ssize_t places = end - 20;
-            if (s[19] != '.' || places < 1 || places > 6 || !digits(s + 20, places)) return NULL;
+            if (s[19] != '.' || places < 1 || places > 6 || !iso_digits(s + 20, places)) return NULL;
             for (Py_ssize_t k = 0; k < 6; k++) us = us * 10 + (k < places ? s[20 + k] - '0' : 0);
         } else if (end != 19) {
             return NULL;

@@ -20,6 +20,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "../_isotext.h"
+
 #define HAS_NULL 1
 #define HAS_MARKER_TEXT 32
 #define NEEDS_XML_ESCAPE 64
@@ -279,26 +281,20 @@ static int int_text(long long v, char *out) {
     return len;
 }
 
-static int is_digits(const unsigned char *s, int n) {
-    for (int i = 0; i < n; i++)
-        if (s[i] < '0' || s[i] > '9') return 0;
-    return 1;
-}
-
-static int two(const unsigned char *s) { return (s[0] - '0') * 10 + (s[1] - '0'); }
-
-/* ``YYYY-MM-DD``: a real day from year 1 (Python's ``date`` range). */
+/* ``YYYY-MM-DD``, a real day from year 1. */
 static int is_day(const unsigned char *s) {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (!is_digits(s, 4) || s[4] != '-' || !is_digits(s + 5, 2) || s[7] != '-' ||
-        !is_digits(s + 8, 2))
-        return 0;
-    int year = two(s) * 100 + two(s + 2);
-    int month = two(s + 5), day = two(s + 8);
-    if (year < 1 || month < 1 || month > 12 || day < 1) return 0;
-    int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
-    return day <= days[month - 1] + (month == 2 && leap);
+    int y, m, d;
+    return iso_day((const char *)s, &y, &m, &d);
 }
+
+/* ``HH:MM:SS``, hour 0-23. */
+static int is_clock(const unsigned char *c) {
+    int h, m, s;
+    return iso_clock((const char *)c, &h, &m, &s);
+}
+
+/* Only digits. */
+static int is_digits(const unsigned char *s, int n) { return iso_digits((const char *)s, n); }
 
 /* One value to cell text. Returns 1 when written, 0 when the row must fall back, -1
  * on error. */
@@ -387,10 +383,7 @@ static int put_cell(RowText *self, int col, int *flags) {
         /* YYYY-MM-DD[ T]HH:MM:SS[.f{1,6}] */
         if (n < 19 || n == 20 || n > 26 || !is_day(s) || (s[10] != ' ' && s[10] != 'T'))
             return 0;
-        const unsigned char *c = s + 11;
-        if (!is_digits(c, 2) || c[2] != ':' || !is_digits(c + 3, 2) || c[5] != ':' ||
-            !is_digits(c + 6, 2) || two(c) > 23 || two(c + 3) > 59 || two(c + 6) > 59)
-            return 0;
+        if (!is_clock(s + 11)) return 0;
         int end = 19;
         if (n > 19) {
             if (s[19] != '.' || !is_digits(s + 20, n - 20)) return 0;
@@ -627,10 +620,7 @@ static int stored_as_is(char kind, sqlite3_value *v) {
         const unsigned char *s = sqlite3_value_text(v);
         int n = sqlite3_value_bytes(v);
         if ((n != 19 && n != 26) || !is_day(s) || s[10] != ' ') return 0;
-        const unsigned char *c = s + 11;
-        if (!is_digits(c, 2) || c[2] != ':' || !is_digits(c + 3, 2) || c[5] != ':' ||
-            !is_digits(c + 6, 2) || two(c) > 23 || two(c + 3) > 59 || two(c + 6) > 59)
-            return 0;
+        if (!is_clock(s + 11)) return 0;
         return n == 19 || (s[19] == '.' && is_digits(s + 20, 6) && memcmp(s + 20, "000000", 6));
     }
     }

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import sqlite3
 from collections.abc import Iterator, Sequence
-from typing import Any, Protocol
+from typing import Any
 
 from tdtp_core.sql import native
+from tdtp_core.sql.lanes import PacketRows
 from tdtp_core.stream import EncodedRows
 from tdtp_core.types import (
     BOOLEAN,
@@ -32,12 +33,6 @@ from tdtp_core.types import (
 
 #: Parameter values the module binds itself (what the sqlite3 module binds as they are).
 _BINDABLE = (int, float, str, bytes, type(None))
-
-
-class RowEncoderFn(Protocol):
-    """The typed lane: driver rows (and the batch's first row number) to packet rows."""
-
-    def __call__(self, rows: Sequence[Sequence[Any]], first_row: int = 0) -> EncodedRows: ...
 
 
 def kinds_for(fields: Sequence[Field]) -> tuple[str, tuple[int, ...]] | None:
@@ -75,7 +70,7 @@ def kinds_for(fields: Sequence[Field]) -> tuple[str, tuple[int, ...]] | None:
 
 
 def encoded_batches(conn: sqlite3.Connection, sql: str, params: Sequence[Any],
-                    fields: Sequence[Field], make: RowEncoderFn, batch_size: int,
+                    fields: Sequence[Field], make: PacketRows, batch_size: int,
                     first_row: int = 0) -> Iterator[EncodedRows] | None:
     """The rows of ``sql`` as packet rows in batches, rendered in C with ``make`` for the
     rows that fall back; None when the compiled lane cannot take this statement (then
@@ -90,7 +85,7 @@ def encoded_batches(conn: sqlite3.Connection, sql: str, params: Sequence[Any],
     return _batches(cursor, make, batch_size, first_row)
 
 
-def _batches(cursor: Any, make: RowEncoderFn, batch_size: int,
+def _batches(cursor: Any, make: PacketRows, batch_size: int,
              first_row: int) -> Iterator[EncodedRows]:
     try:
         while True:
@@ -108,7 +103,7 @@ def _batches(cursor: Any, make: RowEncoderFn, batch_size: int,
         cursor.close()
 
 
-def _typed(make: RowEncoderFn, fallbacks: list[tuple[int, tuple[Any, ...]]],
+def _typed(make: PacketRows, fallbacks: list[tuple[int, tuple[Any, ...]]],
            first_row: int) -> EncodedRows:
     """The fallback rows of a batch through the typed lane in one call (a column of
     values the C code never renders, such as exact decimals kept as text, costs what
