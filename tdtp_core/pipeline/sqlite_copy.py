@@ -72,25 +72,22 @@ def copy_statement(target: str, source: str, columns: Sequence[str],
     ``tdtp_stored_as_is`` (:mod:`tdtp_core.sql.native`) instead of SQL expressions per
     value, which cost SQLite more than the copy itself.
     """
-    exprs = []
-    checked = []
-    codes = []
+    selected = []
     for column, f in zip(columns, fields, strict=True):
         c = quote(column)
         stored = _stored(f, c)
         if stored is None:
             return None
         condition, value = stored
-        exprs.append(f"CASE WHEN {c} IS NULL THEN NULL WHEN {condition} THEN {value} "
-                     f"ELSE {_NOT_STORED_AS_IS}() END")
-        checked.append(value)
-        codes.append(_CODES.get(f.kind, "T"))  # "T": the date kinds other than DATE
-    if compiled:
-        where = f"WHERE {_STORED_AS_IS}('{''.join(codes)}', {', '.join(map(quote, columns))})"
-        return (f"INSERT INTO main.{quote(target)} SELECT {', '.join(checked)} "
-                f"FROM {ALIAS}.{quote(source)} {where}")
-    return (f"INSERT INTO main.{quote(target)} SELECT {', '.join(exprs)} "
-            f"FROM {ALIAS}.{quote(source)}")
+        selected.append(value if compiled else
+                        f"CASE WHEN {c} IS NULL THEN NULL WHEN {condition} THEN {value} "
+                        f"ELSE {_NOT_STORED_AS_IS}() END")
+    sql = (f"INSERT INTO main.{quote(target)} SELECT {', '.join(selected)} "
+           f"FROM {ALIAS}.{quote(source)}")
+    if not compiled:
+        return sql
+    codes = "".join(_CODES.get(f.kind, "T") for f in fields)  # "T": date kinds but DATE
+    return f"{sql} WHERE {_STORED_AS_IS}('{codes}', {', '.join(map(quote, columns))})"
 
 
 def copy_table(conn: sqlite3.Connection, path: Path, target: str, source: str,
