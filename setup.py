@@ -3,7 +3,8 @@ already does (and the fallback for anything but the common forms):
 
 - ``tdtp_core/packet/_rowdecode.c``: packet row strings to typed rows (the reader);
 - ``tdtp_core/sql/_sqliterows.c``: SQLite rows to packet text (the SQLite export lane) and
-  the pipeline workspace's storage check.
+  the pipeline workspace's storage check; ``_sqliteinsert.c``, in the same module:
+  packet rows bound to an INSERT (the SQLite import lane).
 
 Both are optional: without a C compiler (or SQLite's headers) the build goes on and the
 same work takes the pure-Python paths."""
@@ -12,7 +13,10 @@ from setuptools import Extension, setup
 
 setup(ext_modules=[
     Extension("tdtp_core.packet._rowdecode", ["tdtp_core/packet/_rowdecode.c"],
-              depends=["tdtp_core/_isotext.h"], extra_compile_args=["-O2"], optional=True),
-    Extension("tdtp_core.sql._sqliterows", ["tdtp_core/sql/_sqliterows.c"], libraries=["sqlite3"],
-              depends=["tdtp_core/_isotext.h"], extra_compile_args=["-O2"], optional=True),
+              depends=["tdtp_core/_celltext.h"], extra_compile_args=["-O2"], optional=True),
+    Extension("tdtp_core.sql._sqliterows",
+              ["tdtp_core/sql/_sqliterows.c", "tdtp_core/sql/_sqliteinsert.c"],
+              libraries=["sqlite3"],
+              depends=["tdtp_core/_celltext.h", "tdtp_core/sql/_sqlitehandle.h"],
+              extra_compile_args=["-O2"], optional=True),
 ])

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence, Sized
 from dataclasses import dataclass
 from functools import lru_cache
 from itertools import islice
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from tdtp_core.errors import TdtpError
 from tdtp_core.types import Field, Schema
@@ -48,19 +48,41 @@ class EncodedRows:
         return len(self.rows)
 
 
-@dataclass(slots=True)
 class CellColumns:
     """A batch as a packet carries it, one list of cell texts per field: escapes
     resolved, empty cells and special-value markers not decoded. ``schema`` is the
     part's own, whose special values say which texts are markers; ``where`` names the
-    part and ``first_row`` is the batch's first row in it, for error messages."""
+    part and ``first_row`` is the batch's first row in it, for error messages.
 
-    columns: list[Sequence[str]]
-    schema: Schema
-    where: str = ""
-    first_row: int = 0
+    ``rows``: the batch's row strings as the packet carries them (escapes not resolved),
+    when the consumer asked the reader for them (a compiled lane binds straight from
+    them); the columns are then split from the rows on first use.
+    """
+
+    __slots__ = ("_columns", "first_row", "rows", "schema", "where")
+
+    def __init__(self, columns: list[Sequence[str]] | None, schema: Schema, where: str = "",
+                 first_row: int = 0, *, rows: list[str] | None = None) -> None:
+        if columns is None and rows is None:
+            raise ValueError("CellColumns needs columns or rows")
+        self._columns = columns
+        self.schema = schema
+        self.where = where
+        self.first_row = first_row
+        self.rows = rows
+
+    @property
+    def columns(self) -> list[Sequence[str]]:
+        if self._columns is None:
+            from tdtp_core.packet.encode import text_columns  # the packet engine needs us
+
+            assert self.rows is not None
+            self._columns = text_columns(self.rows, len(self.schema.fields))
+        return self._columns
 
     def __len__(self) -> int:
+        if self.rows is not None:
+            return len(self.rows)
         return len(self.columns[0]) if self.columns else 0
 
     def decode(self, index: int) -> list[Any]:
@@ -76,8 +98,12 @@ def _decoder(field: Field) -> Decoder:
     return column_decoder(field)
 
 
-#: One part of a packet set as cell batches; callable in a worker process too.
-CellPart = Callable[[], Iterator[CellColumns]]
+class CellPart(Protocol):
+    """One part of a packet set as cell batches; callable in a worker process too.
+    ``rows=True`` asks for the row strings as well (:attr:`CellColumns.rows`), where
+    the part can keep them."""
+
+    def __call__(self, *, rows: bool = False) -> Iterator[CellColumns]: ...
 
 
 #: Makes the encoded lane: called with the writer's ``replace_invalid`` option.

@@ -18,7 +18,7 @@
 #include <math.h>
 #include <string.h>
 
-#include "../_isotext.h"
+#include "../_celltext.h"
 
 static PyObject *DecimalType;
 
@@ -106,45 +106,6 @@ static PyObject *RowDecoder_new(PyTypeObject *type, PyObject *args, PyObject *kw
 }
 
 
-/* ``[+-]?digits[.digits][(e|E)[+-]digits]`` or ``[+-]?.digits[...]``: the finite forms
- * of the reference's float syntax. */
-static int float_syntax(const char *s, Py_ssize_t n) {
-    Py_ssize_t i = 0;
-    if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-    Py_ssize_t before = i;
-    while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-    Py_ssize_t whole = i - before;
-    Py_ssize_t frac = 0;
-    if (i < n && s[i] == '.') {
-        i++;
-        Py_ssize_t start = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-        frac = i - start;
-    }
-    if (whole == 0 && frac == 0) return 0;
-    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
-        i++;
-        if (i < n && (s[i] == '+' || s[i] == '-')) i++;
-        Py_ssize_t start = i;
-        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
-        if (i == start) return 0;
-    }
-    return i == n;
-}
-
-#ifdef __GLIBC__
-#include <locale.h>
-/* glibc's strtod is correctly rounded, as Python's own float() is; in the C locale it
- * reads '.' whatever the process locale, and it skips the x87 control-word switch
- * PyOS_string_to_double makes around every call. */
-static locale_t c_locale;
-static double parse_double(const char *s, char **end) { return strtod_l(s, end, c_locale); }
-#else
-static double parse_double(const char *s, char **end) {
-    return PyOS_string_to_double(s, end, NULL);
-}
-#endif
-
 /* One cell to its value: a new reference, or NULL with no error set when the cell is
  * not in a form decoded here (the run falls back), or NULL with an error. */
 static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t n) {
@@ -160,35 +121,22 @@ static PyObject *cell_value(RowDecoder *self, int col, const char *s, Py_ssize_t
     if (n == 0) return Py_NewRef(Py_None); /* an empty cell is NULL but for text */
     switch (kind) {
     case 'i': {
-        Py_ssize_t i = 0;
-        int negative = 0;
-        if (s[0] == '+' || s[0] == '-') {
-            negative = s[0] == '-';
-            i = 1;
-        }
-        if (i == n || n - i > 18 || !iso_digits(s + i, n - i)) return NULL; /* 19+ digits: Python */
-        long long v = 0;
-        for (; i < n; i++) v = v * 10 + (s[i] - '0');
-        return PyLong_FromLongLong(negative ? -v : v);
+        long long v;
+        if (!parse_int_text(s, n, &v)) return NULL; /* 19+ digits: Python */
+        return PyLong_FromLongLong(v);
     }
-    case 'r':
+    case 'r': {
+        double v;
+        if (parse_float_text(s, n, &v) <= 0) return NULL;
+        return PyFloat_FromDouble(v);
+    }
     case 'd': {
         if (n > 64 || !float_syntax(s, n)) return NULL;
-        if (kind == 'd') {
-            PyObject *text = PyUnicode_DecodeUTF8(s, n, NULL);
-            if (text == NULL) return NULL;
-            PyObject *value = PyObject_CallOneArg(DecimalType, text);
-            Py_DECREF(text);
-            return value;
-        }
-        char buf[72];
-        memcpy(buf, s, (size_t)n);
-        buf[n] = '\0';
-        char *end;
-        double v = parse_double(buf, &end);
-        if (v == -1.0 && PyErr_Occurred()) return NULL;
-        if (end != buf + n || isinf(v)) return NULL; /* out of range: Python says so */
-        return PyFloat_FromDouble(v);
+        PyObject *text = PyUnicode_DecodeUTF8(s, n, NULL);
+        if (text == NULL) return NULL;
+        PyObject *value = PyObject_CallOneArg(DecimalType, text);
+        Py_DECREF(text);
+        return value;
     }
     case 'b':
         if (n == 1 && (s[0] == '0' || s[0] == '1')) return Py_NewRef(s[0] == '1' ? Py_True : Py_False);
@@ -235,18 +183,9 @@ static int decode_row(RowDecoder *self, const char *s, Py_ssize_t n, PyObject **
     Py_ssize_t i = 0;
     int col = 0;
     for (;;) {
-        /* one cell: up to the next unescaped '|' */
         Py_ssize_t start = i;
-        int escaped = 0;
-        while (i < n && s[i] != '|') {
-            if (s[i] == '\\') {
-                escaped = 1;
-                i += 2;
-            } else {
-                i++;
-            }
-        }
-        if (i > n) i = n; /* a backslash ends the row: it stays */
+        int escaped;
+        i = cell_end(s, n, i, &escaped);
         if (col == self->ncols) goto fallback;
         const char *cell = s + start;
         Py_ssize_t len = i - start;
@@ -260,17 +199,8 @@ static int decode_row(RowDecoder *self, const char *s, Py_ssize_t n, PyObject **
                 self->cell = grown;
                 self->cap = len;
             }
-            Py_ssize_t out = 0;
-            for (Py_ssize_t k = start; k < i; k++) {
-                char ch = s[k];
-                if (ch == '\\' && k + 1 < i) {
-                    ch = s[++k];
-                    if (ch == 'n') ch = '\n';
-                }
-                self->cell[out++] = ch;
-            }
+            len = unescape_cell(cell, len, self->cell);
             cell = self->cell;
-            len = out;
         }
         PyObject *value = cell_value(self, col, cell, len);
         if (value == NULL) {
@@ -371,10 +301,7 @@ static struct PyModuleDef module = {
 };
 
 PyMODINIT_FUNC PyInit__rowdecode(void) {
-#ifdef __GLIBC__
-    c_locale = newlocale(LC_NUMERIC_MASK, "C", (locale_t)0);
-    if (c_locale == (locale_t)0) return PyErr_SetFromErrno(PyExc_OSError);
-#endif
+    if (!init_c_locale()) return PyErr_SetFromErrno(PyExc_OSError);
     PyDateTime_IMPORT;
     if (PyDateTimeAPI == NULL) return NULL;
     PyObject *decimal = PyImport_ImportModule("decimal");

@@ -260,6 +260,13 @@ def split_columns(
     return [list(col) for col in zip(*split, strict=False)], placeholders
 
 
+def text_columns(rows: list[str], nfields: int) -> list[Sequence[str]]:
+    """Row strings as columns of cell texts, escapes resolved (the rows were checked to
+    have ``nfields`` cells each)."""
+    columns, escaped = split_columns(rows, nfields)
+    return [restore_column(c) for c in columns] if escaped else list(columns)
+
+
 def check_cells(rows: list[str], nfields: int, *, pad: bool = False) -> None:
     """What :func:`split_columns` checks, without building the columns (a part too big
     to hold is checked first and split when it is read again): raise

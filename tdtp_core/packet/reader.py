@@ -553,8 +553,9 @@ def _decompress(p: PacketInfo, rows: list[str]) -> list[str]:
 
 @dataclass
 class _Run:
-    """Consecutive rows of a part as text columns, split and compact-expanded, or as
-    typed rows when the compiled decoder took them (:mod:`tdtp_core.packet.rowdecode`)."""
+    """Consecutive rows of a part as text columns, split and compact-expanded, as typed
+    rows when the compiled decoder took them (:mod:`tdtp_core.packet.rowdecode`), or as
+    the row strings themselves when the consumer asked for them."""
 
     columns: list[list[str]]
     #: Columns may hold the placeholders of ``split_columns`` (restored per batch).
@@ -562,10 +563,13 @@ class _Run:
     #: The run's first row in its part (0-based), for error messages.
     first_row: int
     rows: list[tuple[Any, ...]] | None = None
+    texts: list[str] | None = None
 
     def __len__(self) -> int:
         if self.rows is not None:
             return len(self.rows)
+        if self.texts is not None:
+            return len(self.texts)
         return len(self.columns[0]) if self.columns else 0
 
 
@@ -592,9 +596,11 @@ class _PartCheck:
     """
 
     def __init__(self, p: PacketInfo, verify: bool, run_rows: int, *,
-                 typed: bool = False) -> None:
+                 typed: bool = False, texts: bool = False) -> None:
         """``p`` is the envelope the rows are read under (its rows are not used);
-        ``typed``: runs go to typed rows, so the compiled decoder may make them."""
+        ``typed``: runs go to typed rows, so the compiled decoder may make them;
+        ``texts``: runs keep their row strings unsplit where they are plain (no compact
+        gaps, no dictionary)."""
         self.run_rows = run_rows
         self.fields = len(p.schema.fields)
         self.pad = p.data.compact
@@ -604,6 +610,7 @@ class _PartCheck:
                      if verify and p.root_xxh3 and not is_legacy(p.version) else None)
         self.expander = compact_mod.Expander(p.schema, p.data.carry) if p.data.compact else None
         self.decoder = rowdecode.decoder_for(p.schema) if typed and not p.data.compact else None
+        self.texts = texts and not p.data.compact and not p.schema.dictionary
         #: The single ``<R>`` of a compressed part, decompressed once the part is read.
         self.compressed: list[str] | None = [] if p.data.compression else None
         self.rows = 0
@@ -641,6 +648,9 @@ class _PartCheck:
                 self.kept.append(run)
 
     def split(self, texts: list[str], first: int) -> _Run:
+        if self.texts:
+            check_cells(texts, self.fields)
+            return _Run([], False, first, texts=texts)
         if self.decoder is not None:
             rows = self.decoder.decode(texts)
             if rows is not None:
@@ -687,7 +697,7 @@ class _Part:
     part before it yields the first run, then :attr:`packet` is the part as read."""
 
     def __init__(self, source: Source, name: str, *, verify: bool, tolerant: bool,
-                 run_rows: int, typed: bool = False) -> None:
+                 run_rows: int, typed: bool = False, texts: bool = False) -> None:
         self.source = source
         self.name = name
         self.verify = verify
@@ -696,6 +706,8 @@ class _Part:
         #: Runs become typed rows (the compiled decoder may make them; not when tolerant,
         #: whose cells need control characters restored).
         self.typed = typed and not tolerant
+        #: Runs keep their row strings (not when tolerant: control characters).
+        self.texts = texts and not tolerant
         self.packet: PacketInfo | None = None
 
     def _texts(self) -> Iterator[list[str]]:
@@ -717,7 +729,8 @@ class _Part:
         assert scan.root is not None
         if check is None or scan.late:
             # Rows came before the envelope was complete: check again under the packet's.
-            check = _PartCheck(packet, self.verify, self.run_rows, typed=self.typed)
+            check = _PartCheck(packet, self.verify, self.run_rows, typed=self.typed,
+                               texts=self.texts)
             if scan.rows:
                 for texts in self._texts():
                     check.add(texts)
@@ -752,7 +765,8 @@ class _Part:
         except TdtpError:
             scan.late = True  # the final parse of the envelope raises it, if it stays
             return None
-        return _PartCheck(envelope, self.verify, self.run_rows, typed=self.typed)
+        return _PartCheck(envelope, self.verify, self.run_rows, typed=self.typed,
+                          texts=self.texts)
 
 
 def _unshield(m: re.Match[str]) -> str:
@@ -783,13 +797,19 @@ def _run_cells(part: _Part, run: _Run, *, tolerant: bool,
     """A run's cell texts in batches, column-wise, with what decoding them needs."""
     p = part.packet
     assert p is not None
+    if run.texts is not None:
+        for start in range(0, len(run), step):
+            yield CellColumns(None, p.schema, p.where, run.first_row + start,
+                              rows=run.texts[start:start + step])
+        return
     for start in range(0, len(run), step):
         yield CellColumns(_text_columns(run, p.schema, start, start + step, tolerant),
                           p.schema, p.where, run.first_row + start)
 
 
 def _cell_batches(part: _Part, *, tolerant: bool, batch_size: int) -> Iterator[CellColumns]:
-    """A part's cell texts in batches, column-wise, with what decoding them needs."""
+    """A part's cell texts in batches, column-wise, with what decoding them needs (and
+    the row strings, when the part keeps them)."""
     step = batch_size if batch_size > 0 else part.run_rows
     for run in part.runs():
         yield from _run_cells(part, run, tolerant=tolerant, step=step)
@@ -893,17 +913,17 @@ def read_packets(
     message_ids = [h.header.message_id for h in ordered]
     run_rows = batch_size if batch_size > 0 else _RUN_ROWS
 
-    def part(head: PacketInfo, *, typed: bool = False) -> _Part:
+    def part(head: PacketInfo, *, typed: bool = False, texts: bool = False) -> _Part:
         return _Part(by_source[id(head)], head.source, verify=verify, tolerant=tolerant,
-                     run_rows=run_rows, typed=typed)
+                     run_rows=run_rows, typed=typed, texts=texts)
 
     def batches() -> Iterator[Batch]:
         for head in ordered:
             yield from _decoded(part(head, typed=not raw), tolerant=tolerant, raw=raw,
                                 batch_size=batch_size)
 
-    def cells(head: PacketInfo) -> Iterator[CellColumns]:
-        return _cell_batches(part(head), tolerant=tolerant, batch_size=batch_size)
+    def cells(head: PacketInfo, *, rows: bool = False) -> Iterator[CellColumns]:
+        return _cell_batches(part(head, texts=rows), tolerant=tolerant, batch_size=batch_size)
 
     return TableStream(
         _table_schema(first.schema),

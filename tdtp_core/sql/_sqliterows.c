@@ -20,7 +20,8 @@
 #include <sqlite3.h>
 #include <string.h>
 
-#include "../_isotext.h"
+#include "../_celltext.h"
+#include "_sqlitehandle.h"
 
 #define HAS_NULL 1
 #define HAS_MARKER_TEXT 32
@@ -64,13 +65,6 @@ static int utf8_char(const unsigned char *s, int n) {
     if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) return 0;
     return 4;
 }
-
-/* The head of CPython's sqlite3.Connection (Modules/_sqlite/connection.h): the handle
- * is its first member in every version this package supports. */
-typedef struct {
-    PyObject_HEAD
-    sqlite3 *db;
-} PySqliteConnection;
 
 typedef struct {
     char *data;
@@ -134,16 +128,18 @@ static void RowText_dealloc(RowText *self) {
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
-/* sqlite3.OperationalError, so callers handle our errors as the driver's. */
+/* The driver's exception classes, so callers handle our errors as the driver's. */
 static PyObject *OperationalError;
+static PyObject *IntegrityError;
 
-static PyObject *sqlite_error(sqlite3 *db) {
-    PyErr_SetString(OperationalError, sqlite3_errmsg(db));
+PyObject *tdtp_sqlite_error(sqlite3 *db) {
+    int code = sqlite3_extended_errcode(db) & 0xff;
+    PyErr_SetString(code == SQLITE_CONSTRAINT ? IntegrityError : OperationalError,
+                    sqlite3_errmsg(db));
     return NULL;
 }
 
-/* The handle of a sqlite3.Connection (NULL once closed); -1 if ``conn`` is not one. */
-static int get_db(PyObject *conn, sqlite3 **db) {
+int tdtp_get_db(PyObject *conn, sqlite3 **db) {
     PyObject *sqlite3_mod = PyImport_ImportModule("sqlite3");
     if (sqlite3_mod == NULL) return -1;
     PyObject *conn_type = PyObject_GetAttrString(sqlite3_mod, "Connection");
@@ -191,7 +187,7 @@ static int bind_params(sqlite3_stmt *stmt, PyObject *params) {
             return -1;
         }
         if (rc != SQLITE_OK) {
-            sqlite_error(sqlite3_db_handle(stmt));
+            tdtp_sqlite_error(sqlite3_db_handle(stmt));
             return -1;
         }
     }
@@ -208,7 +204,7 @@ static PyObject *RowText_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
                                      &PyTuple_Type, &scales, &marker, &marker_len))
         return NULL;
     sqlite3 *db;
-    if (get_db(conn, &db) < 0) return NULL;
+    if (tdtp_get_db(conn, &db) < 0) return NULL;
     if (db == NULL) {
         PyErr_SetString(PyExc_ValueError, "the connection is closed");
         return NULL;
@@ -250,7 +246,7 @@ static PyObject *RowText_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     Py_INCREF(conn);
     self->conn = conn;
     if (sqlite3_prepare_v2(db, sql, (int)sql_len, &self->stmt, NULL) != SQLITE_OK) {
-        sqlite_error(db);
+        tdtp_sqlite_error(db);
         Py_DECREF(self);
         return NULL;
     }
@@ -505,7 +501,7 @@ static PyObject *RowText_fetch(RowText *self, PyObject *arg) {
             break;
         }
         if (rc != SQLITE_ROW) {
-            sqlite_error(sqlite3_db_handle(self->stmt));
+            tdtp_sqlite_error(sqlite3_db_handle(self->stmt));
             RowText_finalize(self);
             goto done;
         }
@@ -654,7 +650,7 @@ static PyObject *stored_as_is_function(PyObject *Py_UNUSED(module), PyObject *ar
     int install;
     if (!PyArg_ParseTuple(args, "Op", &conn, &install)) return NULL;
     sqlite3 *db;
-    if (get_db(conn, &db) < 0) return NULL;
+    if (tdtp_get_db(conn, &db) < 0) return NULL;
     if (db == NULL) {
         PyErr_SetString(PyExc_ValueError, "the connection is closed");
         return NULL;
@@ -663,7 +659,7 @@ static PyObject *stored_as_is_function(PyObject *Py_UNUSED(module), PyObject *ar
                                    SQLITE_UTF8 | SQLITE_DETERMINISTIC, NULL,
                                    install ? stored_as_is_func : NULL, NULL, NULL,
                                    NULL) != SQLITE_OK)
-        return sqlite_error(db);
+        return tdtp_sqlite_error(db);
     Py_RETURN_NONE;
 }
 
@@ -671,7 +667,7 @@ static PyObject *filename(PyObject *Py_UNUSED(module), PyObject *conn) {
     /* What the handle behind ``conn`` says its main database is (the Python side checks
      * it against the connection's own answer before trusting the handle). */
     sqlite3 *db;
-    if (get_db(conn, &db) < 0) return NULL;
+    if (tdtp_get_db(conn, &db) < 0) return NULL;
     if (db == NULL) Py_RETURN_NONE;
     const char *name = sqlite3_db_filename(db, "main");
     return PyUnicode_FromString(name ? name : "");
@@ -684,6 +680,7 @@ static PyObject *libversion(PyObject *Py_UNUSED(module), PyObject *Py_UNUSED(ign
 static PyMethodDef module_methods[] = {
     {"handle_filename", filename, METH_O, "The main database file of a connection's handle."},
     {"stored_as_is_function", stored_as_is_function, METH_VARARGS, check_doc},
+    {"insert_rows", tdtp_insert_rows, METH_VARARGS, tdtp_insert_rows_doc},
     {"sqlite_version", libversion, METH_NOARGS, "The SQLite library this module uses."},
     {NULL, NULL, 0, NULL},
 };
@@ -697,8 +694,9 @@ PyMODINIT_FUNC PyInit__sqliterows(void) {
     PyObject *sqlite3_mod = PyImport_ImportModule("sqlite3");
     if (sqlite3_mod == NULL) return NULL;
     OperationalError = PyObject_GetAttrString(sqlite3_mod, "OperationalError");
+    IntegrityError = PyObject_GetAttrString(sqlite3_mod, "IntegrityError");
     Py_DECREF(sqlite3_mod);
-    if (OperationalError == NULL) return NULL;
+    if (OperationalError == NULL || IntegrityError == NULL) return NULL;
     if (PyType_Ready(&RowTextType) < 0) return NULL;
     PyObject *m = PyModule_Create(&module);
     if (m == NULL) return NULL;

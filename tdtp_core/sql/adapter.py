@@ -37,6 +37,7 @@ from tdtp_core.sql import engines, ledger, parallel
 from tdtp_core.sql.checks import WriteColumn, WritePlan
 from tdtp_core.sql.infer import infer_fields, result_fixer
 from tdtp_core.sql.lanes import ColumnReaders, PacketRows
+from tdtp_core.sql.rowinsert import LaneBatch, RowLane, RowTexts
 from tdtp_core.sql.statements import STRATEGIES, count_rows, positional_sql
 from tdtp_core.sql.typemap import NativeType, TypeMap
 from tdtp_core.sql.urls import mask_url, parse_url, split_table_name
@@ -580,7 +581,7 @@ class SqlAdapter:
         plan = self._plan(meta, stream)
         target = meta.table
         names = [c.name for c in plan.columns]
-        rows = self._bound_rows(plan, stream)
+        rows = self._bound_rows(plan, stream, self._row_lane(conn, meta, plan))
         keys = [c.name for c in target.primary_key.columns]
         if not set(keys) <= set(names):
             keys = []
@@ -594,31 +595,47 @@ class SqlAdapter:
             self._merge(conn, target, names, keys, rows, strategy)
         return plan.rows
 
-    def _bound_rows(self, plan: WritePlan, stream: TableStream) -> Iterator[Any]:
-        """The stream's rows checked, bound and packed (``_pack``), in batches. From a
-        packet's cells, parts are decoded by worker processes (in order) while the
-        caller inserts."""
+    def _row_lane(self, conn: Connection, meta: TableMeta, plan: WritePlan) -> RowLane | None:
+        """A compiled lane that inserts packet row strings itself (``LaneBatch`` items
+        reach ``_executemany``), or None: every batch is bound in Python."""
+        return None
+
+    def _bound_rows(self, plan: WritePlan, stream: TableStream,
+                    lane: RowLane | None = None) -> Iterator[Any]:
+        """The stream's rows checked, bound and packed (``_pack``), in batches, or as
+        ``LaneBatch`` row strings for the adapter's ``lane``. From a packet's cells,
+        parts are read by worker processes (in order) while the caller inserts."""
         parts = stream.cell_parts()
         if parts is None:
             for batch in stream.batches():
                 yield self._pack(plan.prepare_columns(batch))
             return
         workers = parallel.available_workers()
+        total = 0
         if workers > 1 and len(parts) > 1:
-            job = _PartImport(plan, parts, self._pack if self.pack_in_workers else None)
-            total = 0
-            for item in parallel.run_ordered(job, min(workers, len(parts)), _nothing,
-                                             _batch_rows):
-                rows, packed = item
-                total += rows
+            job = _PartImport(plan, parts, self._pack if self.pack_in_workers else None,
+                              texts=lane is not None)
+            for rows, item in parallel.run_ordered(job, min(workers, len(parts)), _nothing,
+                                                   _batch_rows):
                 stream.advance(rows)
-                yield packed if self.pack_in_workers else self._pack(packed)
+                if isinstance(item, RowTexts):
+                    assert lane is not None
+                    yield LaneBatch(lane, item, total)
+                else:
+                    yield item if self.pack_in_workers else self._pack(item)
+                total += rows
             plan.rows = total
             return
         for part in parts:
-            for cells in part():
+            for cells in part(rows=lane is not None):
                 stream.advance(len(cells))
-                yield self._pack(plan.prepare_cells(cells))
+                if lane is not None and cells.rows is not None:
+                    yield lane.batch(cells, total)
+                else:
+                    plan.rows = total
+                    yield self._pack(plan.prepare_cells(cells))
+                total += len(cells)
+        plan.rows = total
 
     def _pack(self, columns: list[Sequence[Any]]) -> Any:
         """One batch of bound columns (target order) as ``_insert`` / ``_merge`` take it:
@@ -629,7 +646,9 @@ class SqlAdapter:
                      rows: Rows) -> None:
         sql = positional_sql(stmt, conn.dialect, columns)
         for batch in rows:
-            if batch:
+            if isinstance(batch, LaneBatch):
+                batch.lane.insert(conn, sql, batch)
+            elif batch:
                 conn.exec_driver_sql(sql, batch)
 
     def _insert(self, conn: Connection, table: sa.Table, columns: Sequence[str],
@@ -686,19 +705,25 @@ class _PartImport:
     bound columns of its batches."""
 
     def __init__(self, plan: WritePlan, parts: list[CellPart],
-                 pack: Callable[[list[Sequence[Any]]], Any] | None) -> None:
+                 pack: Callable[[list[Sequence[Any]]], Any] | None, *,
+                 texts: bool = False) -> None:
         self.plan = plan
         self.parts = parts
         self.pack = pack
+        self.texts = texts
         self.tasks = len(parts)
 
     def open(self) -> None:
         """Nothing to join: the parts are read from their sources."""
 
     def run(self, task: int, first_row: int) -> Iterator[tuple[int, Any]]:
-        """(rows, bound columns or their packed form) per batch of the part."""
+        """(rows, bound columns or their packed form) per batch of the part, or the
+        batch's row strings (``RowTexts``) for the caller's compiled lane."""
         self.plan.rows = first_row  # row numbers of errors, when rerun here
-        for cells in self.parts[task]():
+        for cells in self.parts[task](rows=self.texts):
+            if cells.rows is not None:
+                yield len(cells), RowTexts.of(cells, as_bytes=True)
+                continue
             columns = self.plan.prepare_cells(cells)
             yield len(cells), self.pack(columns) if self.pack is not None else columns
 

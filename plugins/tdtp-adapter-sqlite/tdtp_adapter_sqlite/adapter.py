@@ -24,7 +24,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Connection, Engine
 
 from tdtp_adapter_sqlite.types import SqliteTypes
-from tdtp_core.sql import SqlAdapter, TableMeta, on_conflict, rowtext
+from tdtp_core.sql import SqlAdapter, TableMeta, on_conflict, rowinsert, rowtext
+from tdtp_core.sql.checks import WritePlan
 from tdtp_core.sql.lanes import PacketRows
 from tdtp_core.stream import EncodedRows
 from tdtp_core.tdtql.sql import sqlite_case_sensitive_like
@@ -102,6 +103,13 @@ class SqliteAdapter(SqlAdapter):
         if batches is None:
             return super()._encode_select(conn, meta, select, make, batch_size, first_row)
         return batches
+
+    def _row_lane(self, conn: Connection, meta: TableMeta,
+                  plan: WritePlan) -> rowinsert.RowLane | None:
+        """Packet row strings bound and inserted in C (:mod:`tdtp_core.sql.rowinsert`)
+        when every column binds in a form the compiled module makes."""
+        codes = [self.types.lane_code(c.dst) for c in plan.columns]
+        return rowinsert.lane_for(conn.connection.driver_connection, plan, codes, self._pack)
 
     def _partitions(self, conn: Connection, meta: TableMeta, batch_size: int,
                     min_rows: int) -> list[sa.ColumnElement[bool]]:

@@ -42,6 +42,8 @@ _KINDS = {
     "BLOB": BLOB,
 }
 
+_LANE_CODES = {INTEGER: "i", REAL: "r", DECIMAL: "d", BOOLEAN: "b", DATE: "D", TEXT: "s"}
+
 
 class SqliteTypes(TypeMap):
     def to_field(self, name: str, native: NativeType, *, key: bool = False) -> Field:
@@ -101,6 +103,16 @@ class SqliteTypes(TypeMap):
             DATE: celltext.date_text,
             TIMESTAMP: celltext.utc_text,
         }.get(field.kind)
+
+    def lane_code(self, field: Field) -> str | None:
+        """How the compiled import lane binds a column (``_sqliteinsert.c``): the forms
+        :meth:`binder` makes (DECIMAL and DATE as their text, timestamps as UTC text,
+        booleans as 0/1), or None for the typed path (times of day, binary)."""
+        if field.is_time:
+            return None
+        if field.kind == TIMESTAMP:
+            return "Z" if field.timezone else None
+        return _LANE_CODES.get(field.kind)
 
     def binder(self, field: Field, native: NativeType) -> Binder | None:
         if field.is_time:
