@@ -13,7 +13,9 @@ dates out of Python's range.
 A batch takes the string path only when it provably gives the rows the typed path
 would: no flagged value, no other backslash escape, no character XML cannot carry, no
 literal ``[NULL]``. Any other batch is split into cells and decoded, then encoded as the
-typed path does.
+typed path does. The string path runs in C when the plugin's optional module
+(``_copytext.c``) was built: one pass over the batch instead of a check, a regex call per
+NULL cell and a handful of replacements, giving the same bytes.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from __future__ import annotations
 import re
 import select
 from collections.abc import Iterator, Sequence
+from types import ModuleType
 from typing import Any
 
 import psycopg
@@ -31,6 +34,12 @@ from tdtp_core.packet.encode import NEEDS_XML_ESCAPE, RowEncoder
 from tdtp_core.stream import EncodedRows
 from tdtp_core.types import BLOB, BOOLEAN, DATE, DATE_KINDS, DECIMAL, INTEGER, REAL, Field
 from tdtp_core.values import HAS_NULL, NULL_SENTINEL, CellError, column_decoder
+
+compiled: ModuleType | None
+try:
+    from tdtp_adapter_postgres import _copytext as compiled
+except ImportError:  # built without a C compiler
+    compiled = None
 
 #: Marks a value to be decoded rather than taken as it is (see the module docstring).
 FLAG = "\x01"
@@ -123,6 +132,7 @@ class CopyRows:
         self.table = table
         self.fields = list(fields)
         self.nullable = frozenset(i for i, n in enumerate(nullable) if n)
+        self.nullable_bytes = bytes(1 if n else 0 for n in nullable)
         self.encoder = encoder
         # Cell texts to values as a packet reader decodes them (text stays text).
         self.decoders = [column_decoder(f.replace(special_values=None)) for f in fields]
@@ -130,7 +140,11 @@ class CopyRows:
     def __call__(self, chunk: bytes, first_row: int = 0) -> EncodedRows:
         """One batch: the rows as COPY sent them, each ending with a line feed."""
         data = chunk[:-1]
-        if _clean(data):
+        if compiled is not None:
+            made = compiled.packet_rows(data, self.nullable_bytes)
+            if made is not None:
+                return EncodedRows(*made)
+        elif _clean(data):
             return self._rows(data)
         return self._cells(data.decode("utf-8"), first_row)
 

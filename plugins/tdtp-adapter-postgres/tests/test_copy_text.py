@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from tdtp_adapter_postgres import copyout
 from tdtp_adapter_postgres.copyin import copy_text
 from tdtp_adapter_postgres.copyout import CopyRows, _clean
 
@@ -80,3 +85,35 @@ def test_nulls_are_written_as_backslash_n() -> None:
 ])
 def test_noncharacters_leave_the_string_path(text: str, clean: bool) -> None:
     assert _clean(f"1\t{text}\t1.00\t1\t1\t\\N".encode()) is clean
+
+
+_COPY_BYTES = st.sampled_from([b"a", b"7", b"|", b"&", b"<", b"\\\\", b"\\n", b"\\N", b"\\t",
+                               b"\\", b"N", b"[NULL]", b"\x01", b"\r", "é".encode(),
+                               "\ufffe".encode(), "\uffff".encode(), "ж".encode()])
+_copy_cell = st.one_of(st.just(b"\\N"), st.lists(_COPY_BYTES, max_size=5).map(b"".join))
+_copy_batch = st.lists(st.lists(_copy_cell, min_size=3, max_size=3).map(b"\t".join),
+                       min_size=1, max_size=6).map(lambda rows: b"\n".join(rows) + b"\n")
+
+
+@pytest.fixture(scope="module")
+def compiled_copytext() -> Any:
+    if copyout.compiled is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("tdtp_adapter_postgres._copytext was not built")
+        pytest.skip("tdtp_adapter_postgres._copytext was not built here (no C compiler)")
+    return copyout.compiled
+
+
+@settings(max_examples=400, deadline=None)
+@given(chunk=_copy_batch)
+def test_the_compiled_string_path_gives_the_python_bytes(compiled_copytext: Any,
+                                                         chunk: bytes) -> None:
+    fields = [Field("a", "TEXT"), Field("b", "TEXT"), Field("c", "TEXT")]
+    convert = CopyRows("t", fields, [True, False, True], RowEncoder(fields, "t"))
+    data = chunk[:-1]
+    made = compiled_copytext.packet_rows(data, convert.nullable_bytes)
+    if not _clean(data):
+        assert made is None
+        return
+    python = convert._rows(data)
+    assert made is not None and (made[0], made[1]) == (python.rows, python.flags)

@@ -1,0 +1,3 @@
+"""Types of the compiled module built from ``_copytext.c``."""
+
+def packet_rows(data: bytes, nullable: bytes, /) -> tuple[list[bytes], list[int]] | None: ...
