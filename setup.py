@@ -4,9 +4,10 @@ already does (and the fallback for anything but the common forms):
 - ``tdtp_core/packet/_rowdecode.c``: packet row strings to typed rows (the reader);
 - ``tdtp_core/sql/_sqliterows.c``: SQLite rows to packet text (the SQLite export lane) and
   the pipeline workspace's storage check; ``_sqliteinsert.c``, in the same module:
-  packet rows bound to an INSERT (the SQLite import lane).
+  packet rows bound to an INSERT (the SQLite import lane);
+- ``tdtp_core/sql/_bulktext.c``: packet rows to COPY text (the PostgreSQL import lane).
 
-Both are optional: without a C compiler (or SQLite's headers) the build goes on and the
+All are optional: without a C compiler (or SQLite's headers) the build goes on and the
 same work takes the pure-Python paths."""
 
 from setuptools import Extension, setup
@@ -17,6 +18,11 @@ setup(ext_modules=[
     Extension("tdtp_core.sql._sqliterows",
               ["tdtp_core/sql/_sqliterows.c", "tdtp_core/sql/_sqliteinsert.c"],
               libraries=["sqlite3"],
-              depends=["tdtp_core/_celltext.h", "tdtp_core/sql/_sqlitehandle.h"],
+              depends=["tdtp_core/_buffer.h", "tdtp_core/_celltext.h",
+                       "tdtp_core/sql/_rowlane.h", "tdtp_core/sql/_sqlitehandle.h"],
+              extra_compile_args=["-O2"], optional=True),
+    Extension("tdtp_core.sql._bulktext", ["tdtp_core/sql/_bulktext.c"],
+              depends=["tdtp_core/_buffer.h", "tdtp_core/_celltext.h",
+                       "tdtp_core/sql/_rowlane.h"],
               extra_compile_args=["-O2"], optional=True),
 ])

@@ -73,6 +73,32 @@ static inline Py_ssize_t unescape_cell(const char *s, Py_ssize_t n, char *out) {
     return len;
 }
 
+/* ``YYYY-MM-DDTHH:MM:SS[.f{1,6}]Z``: an RFC 3339 UTC instant Python reads exactly. */
+static inline int rfc3339_utc(const char *s, Py_ssize_t n) {
+    int y, m, d, hh, mm, ss;
+    if (n < 20 || s[n - 1] != 'Z' || !iso_day(s, &y, &m, &d) || s[10] != 'T' ||
+        !iso_clock(s + 11, &hh, &mm, &ss))
+        return 0;
+    if (n == 20) return 1;
+    Py_ssize_t places = n - 21;
+    return s[19] == '.' && places >= 1 && places <= 6 && iso_digits(s + 20, places);
+}
+
+/* ``-?(0|[1-9][0-9]*)(\.[0-9]+)?``: a decimal whose ``Decimal`` text is itself. */
+static inline int canonical_decimal(const char *s, Py_ssize_t n) {
+    Py_ssize_t i = 0;
+    if (i < n && s[i] == '-') i++;
+    if (i == n) return 0;
+    if (s[i] == '0') {
+        i++;
+    } else {
+        while (i < n && s[i] >= '0' && s[i] <= '9') i++;
+    }
+    if (i == n) return 1;
+    if (s[i] != '.' || i + 1 == n) return 0;
+    return iso_digits(s + i + 1, n - i - 1);
+}
+
 /* ``[+-]?digits[.digits][(e|E)[+-]digits]`` or ``[+-]?.digits[...]``: the finite forms
  * of the reference's float syntax. */
 static inline int float_syntax(const char *s, Py_ssize_t n) {

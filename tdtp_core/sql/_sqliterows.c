@@ -20,6 +20,7 @@
 #include <sqlite3.h>
 #include <string.h>
 
+#include "../_buffer.h"
 #include "../_celltext.h"
 #include "_sqlitehandle.h"
 
@@ -64,33 +65,6 @@ static int utf8_char(const unsigned char *s, int n) {
         return 0;
     if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90)) return 0;
     return 4;
-}
-
-typedef struct {
-    char *data;
-    Py_ssize_t len;
-    Py_ssize_t cap;
-} Buffer;
-
-static int buf_reserve(Buffer *b, Py_ssize_t extra) {
-    if (b->len + extra <= b->cap) return 0;
-    Py_ssize_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra) cap *= 2;
-    char *data = PyMem_Realloc(b->data, (size_t)cap);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
-
-static int buf_put(Buffer *b, const char *s, Py_ssize_t n) {
-    if (buf_reserve(b, n) < 0) return -1;
-    memcpy(b->data + b->len, s, (size_t)n);
-    b->len += n;
-    return 0;
 }
 
 typedef struct {

@@ -37,7 +37,8 @@ from tdtp_core.sql import engines, ledger, parallel
 from tdtp_core.sql.checks import WriteColumn, WritePlan
 from tdtp_core.sql.infer import infer_fields, result_fixer
 from tdtp_core.sql.lanes import ColumnReaders, PacketRows
-from tdtp_core.sql.rowinsert import LaneBatch, RowLane, RowTexts
+from tdtp_core.sql.rowinsert import LaneBatch
+from tdtp_core.sql.rowlanes import RowLane
 from tdtp_core.sql.statements import STRATEGIES, count_rows, positional_sql
 from tdtp_core.sql.typemap import NativeType, TypeMap
 from tdtp_core.sql.urls import mask_url, parse_url, split_table_name
@@ -572,6 +573,7 @@ class SqlAdapter:
                 nullable=bool(column.nullable) and not column.primary_key,
                 binder=self.types.binder(dst, meta.natives[j]),
                 shortcut=self.types.cell_binder(dst, meta.natives[j]),
+                native=meta.natives[j],
             )))
         columns.sort(key=lambda item: item[0])  # placeholders follow the table's order
         return WritePlan(meta.name, [c for _, c in columns], stream)
@@ -596,15 +598,15 @@ class SqlAdapter:
         return plan.rows
 
     def _row_lane(self, conn: Connection, meta: TableMeta, plan: WritePlan) -> RowLane | None:
-        """A compiled lane that inserts packet row strings itself (``LaneBatch`` items
-        reach ``_executemany``), or None: every batch is bound in Python."""
+        """A compiled lane that takes the packet's row strings (see
+        :mod:`~tdtp_core.sql.rowlanes`), or None: every batch is bound in Python."""
         return None
 
     def _bound_rows(self, plan: WritePlan, stream: TableStream,
                     lane: RowLane | None = None) -> Iterator[Any]:
-        """The stream's rows checked, bound and packed (``_pack``), in batches, or as
-        ``LaneBatch`` row strings for the adapter's ``lane``. From a packet's cells,
-        parts are read by worker processes (in order) while the caller inserts."""
+        """The stream's rows checked, bound and packed (``_pack``), in batches, or what
+        the adapter's ``lane`` makes of their row strings. From a packet's cells, parts
+        are read by worker processes (in order) while the caller inserts."""
         parts = stream.cell_parts()
         if parts is None:
             for batch in stream.batches():
@@ -614,13 +616,13 @@ class SqlAdapter:
         total = 0
         if workers > 1 and len(parts) > 1:
             job = _PartImport(plan, parts, self._pack if self.pack_in_workers else None,
-                              texts=lane is not None)
-            for rows, item in parallel.run_ordered(job, min(workers, len(parts)), _nothing,
-                                                   _batch_rows):
+                              lane)
+            for rows, item, laned in parallel.run_ordered(
+                    job, min(workers, len(parts)), _nothing, _batch_rows):
                 stream.advance(rows)
-                if isinstance(item, RowTexts):
+                if laned:
                     assert lane is not None
-                    yield LaneBatch(lane, item, total)
+                    yield lane.finish(item, total)
                 else:
                     yield item if self.pack_in_workers else self._pack(item)
                 total += rows
@@ -630,7 +632,7 @@ class SqlAdapter:
             for cells in part(rows=lane is not None):
                 stream.advance(len(cells))
                 if lane is not None and cells.rows is not None:
-                    yield lane.batch(cells, total)
+                    yield lane.finish(lane.prepare(cells, total), total)
                 else:
                     plan.rows = total
                     yield self._pack(plan.prepare_cells(cells))
@@ -692,7 +694,7 @@ class SqlAdapter:
         stage.drop(conn)
 
 
-def _batch_rows(item: tuple[int, Any]) -> int:
+def _batch_rows(item: tuple[int, Any, bool]) -> int:
     return item[0]
 
 
@@ -705,27 +707,31 @@ class _PartImport:
     bound columns of its batches."""
 
     def __init__(self, plan: WritePlan, parts: list[CellPart],
-                 pack: Callable[[list[Sequence[Any]]], Any] | None, *,
-                 texts: bool = False) -> None:
+                 pack: Callable[[list[Sequence[Any]]], Any] | None,
+                 lane: RowLane | None = None) -> None:
         self.plan = plan
         self.parts = parts
         self.pack = pack
-        self.texts = texts
+        self.lane = lane
         self.tasks = len(parts)
 
     def open(self) -> None:
         """Nothing to join: the parts are read from their sources."""
 
-    def run(self, task: int, first_row: int) -> Iterator[tuple[int, Any]]:
-        """(rows, bound columns or their packed form) per batch of the part, or the
-        batch's row strings (``RowTexts``) for the caller's compiled lane."""
-        self.plan.rows = first_row  # row numbers of errors, when rerun here
-        for cells in self.parts[task](rows=self.texts):
-            if cells.rows is not None:
-                yield len(cells), RowTexts.of(cells, as_bytes=True)
-                continue
-            columns = self.plan.prepare_cells(cells)
-            yield len(cells), self.pack(columns) if self.pack is not None else columns
+    def run(self, task: int, first_row: int) -> Iterator[tuple[int, Any, bool]]:
+        """(rows, bound columns or their packed form, False) per batch of the part, or
+        (rows, what the lane prepared, True)."""
+        lane = self.lane
+        start = first_row  # row numbers of errors, when rerun here
+        for cells in self.parts[task](rows=lane is not None):
+            self.plan.rows = start
+            if lane is not None and cells.rows is not None:
+                yield len(cells), lane.prepare(cells, start), True
+            else:
+                columns = self.plan.prepare_cells(cells)
+                yield len(cells), self.pack(columns) if self.pack is not None else columns, \
+                    False
+            start += len(cells)
 
 
 class _RangeExport:

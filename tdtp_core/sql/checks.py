@@ -24,7 +24,7 @@ from typing import Any
 from tdtp_core.errors import SchemaError
 from tdtp_core.sql import convert
 from tdtp_core.sql.celltext import CellBinder
-from tdtp_core.sql.typemap import Binder
+from tdtp_core.sql.typemap import Binder, NativeType
 from tdtp_core.stream import Batch, CellColumns, TableStream
 from tdtp_core.types import (
     BLOB,
@@ -133,6 +133,8 @@ class WriteColumn:
     nullable: bool
     binder: Binder | None = None
     shortcut: CellBinder | None = None
+    #: The target column's declared type, for a type map's finer choices.
+    native: NativeType | None = None
 
     def __post_init__(self) -> None:
         kind = value_kind(self.dst)

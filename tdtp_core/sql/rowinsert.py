@@ -1,4 +1,5 @@
-"""Packet rows bound to an INSERT in C: the SQLite import lane.
+"""Packet rows bound to an INSERT in C: the SQLite import lane (see
+:mod:`~tdtp_core.sql.rowlanes`).
 
 The typed import path decodes each cell to a Python value, checks and converts the
 columns (:class:`~tdtp_core.sql.checks.WritePlan`) and packs row tuples for the driver's
@@ -22,13 +23,13 @@ from typing import Any
 from sqlalchemy.engine import Connection
 
 from tdtp_core.sql import native
-from tdtp_core.sql.checks import WritePlan, value_kind
+from tdtp_core.sql.checks import WritePlan
+from tdtp_core.sql.rowlanes import PlanArgs, plan_codes
 from tdtp_core.stream import CellColumns
-from tdtp_core.types import TEXT, TIMESTAMP, Schema
-from tdtp_core.values import special_values_map, text_parser
+from tdtp_core.types import Schema
 
 #: The codes ``insert_rows`` knows (see ``_sqliteinsert.c``).
-CODES = frozenset("irdbDZs")
+CODES = "irdbDZs"
 
 
 @dataclass
@@ -60,7 +61,7 @@ class LaneBatch:
     """An import batch for :meth:`RowLane.insert`; ``start`` is its first row's index in
     the stream (for the plan's row numbers)."""
 
-    lane: RowLane
+    lane: SqliteRowLane
     texts: RowTexts
     start: int
 
@@ -68,8 +69,9 @@ class LaneBatch:
         return len(self.texts.rows)
 
 
-class RowLane:
-    """The compiled insert of one import plan on one SQLite connection."""
+class SqliteRowLane:
+    """The compiled insert of one import plan on one SQLite connection (a ``RowLane``):
+    workers send the row strings as UTF-8, this process binds and steps them."""
 
     def __init__(self, conn: sqlite3.Connection, plan: WritePlan, codes: str,
                  pack: Callable[[list[Sequence[Any]]], Any]) -> None:
@@ -79,53 +81,34 @@ class RowLane:
         self.conn = conn
         self.plan = plan
         self.pack = pack
-        self.codes = codes
-        self.sources = tuple(c.source for c in plan.columns)
-        self.nullable = tuple(c.nullable for c in plan.columns)
-        self.limits = tuple(
-            (c.dst.length or 0) if value_kind(c.dst) == TEXT else 0 for c in plan.columns)
+        self.columns = PlanArgs(plan, codes)
 
-    def batch(self, cells: CellColumns, start: int, *, as_bytes: bool = False) -> LaneBatch:
-        return LaneBatch(self, RowTexts.of(cells, as_bytes=as_bytes), start)
+    def prepare(self, cells: CellColumns, start: int) -> RowTexts:
+        return RowTexts.of(cells, as_bytes=True)
+
+    def finish(self, item: RowTexts, start: int) -> LaneBatch:
+        return LaneBatch(self, item, start)
 
     def insert(self, conn: Connection, sql: str, batch: LaneBatch) -> None:
         """Insert the batch with ``sql`` (one placeholder per plan column, in order): in
         C up to the first row it cannot take, the rest through the typed path."""
         texts = batch.texts
-        done = self.insert_rows(self.conn, sql, texts.rows, self.sources, self.codes,
-                                self.nullable, self.limits, _markers(texts.schema))
+        done = self.insert_rows(self.conn, sql, texts.rows, *self.columns.args(texts.schema))
         if done < len(texts.rows):
             self.plan.rows = batch.start + done
             conn.exec_driver_sql(sql, self.pack(self.plan.prepare_cells(texts.cells(done))))
         self.plan.rows = batch.start + len(texts.rows)
 
 
-def _markers(schema: Schema) -> tuple[tuple[tuple[bytes, bool], ...], ...]:
-    """Each field's markers as UTF-8, and whether each means NULL."""
-    return tuple(
-        tuple((marker.encode(), value is None) for marker, value in
-              special_values_map(f).items())
-        for f in schema.fields)
-
-
 def lane_for(conn: Any, plan: WritePlan, codes: Sequence[str | None],
-             pack: Callable[[list[Sequence[Any]]], Any]) -> RowLane | None:
+             pack: Callable[[list[Sequence[Any]]], Any]) -> SqliteRowLane | None:
     """The compiled lane for ``plan`` on ``conn``, given each target column's code (how
     the type map binds it, see ``_sqliteinsert.c``), or None when a column has none,
     its stream field would need converting, or the module may not run on ``conn``."""
-    if not plan.columns or native.for_connection(conn) is None:
+    chosen = plan_codes(plan, codes, CODES)
+    if chosen is None or native.for_connection(conn) is None:
         return None
-    chosen = []
-    for column, code in zip(plan.columns, codes, strict=True):
-        if code is None or code not in CODES:
-            return None
-        kind = value_kind(column.dst)
-        if value_kind(column.src) != kind:
-            return None
-        if code == "s" and (kind != TEXT or text_parser(column.src) is not None):
-            return None
-        if code == "Z" and not (kind == TIMESTAMP and column.src.timezone
-                                and column.dst.timezone):
-            return None
-        chosen.append(code)
-    return RowLane(conn, plan, "".join(chosen), pack)
+    for column, code in zip(plan.columns, chosen, strict=True):
+        if code == "Z" and not (column.src.timezone and column.dst.timezone):
+            return None  # bound as UTC text: both sides must be UTC instants
+    return SqliteRowLane(conn, plan, chosen, pack)

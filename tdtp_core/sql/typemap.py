@@ -87,6 +87,13 @@ class TypeMap(ABC):
         giving exactly ``binder(decoded value)``; None: decode, then the binder."""
         return None
 
+    def lane_code(self, field: Field, native: NativeType | None) -> str | None:
+        """The kind code of this column in the adapter's compiled import lane, if it has
+        one (see :mod:`~tdtp_core.sql.rowlanes`): how the C code writes or binds a cell
+        so that the database stores what ``binder(decoded value)`` stores; None: the
+        typed path."""
+        return None
+
     def cell_encoder(self, field: Field, native: NativeType) -> CellEncoder | None:
         """A shortcut from this column's driver values to packet cell text for the export
         lane (see :mod:`~tdtp_core.sql.celltext`); None: reader, then the encoder."""

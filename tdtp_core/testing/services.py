@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from types import ModuleType
 
 import pytest
 import sqlalchemy as sa
@@ -34,6 +35,16 @@ def unreachable(reason: str) -> None:
     if in_ci():
         pytest.fail(f"{reason} (CI=true: a required service is missing)", pytrace=False)
     pytest.skip(reason)
+
+
+def require_compiled(module: ModuleType | None, name: str) -> ModuleType:
+    """``module`` (an optional compiled helper) if it was built, else skip the test, or
+    fail it under ``CI=true``, where the build must have had a C compiler."""
+    if module is None:
+        if in_ci():
+            pytest.fail(f"{name} was not built (CI=true: it must be)", pytrace=False)
+        pytest.skip(f"{name} was not built here (no C compiler or headers)")
+    return module
 
 
 def check_server(url: str) -> str:

@@ -28,7 +28,8 @@ from tdtp_adapter_postgres.copyin import copy_text
 from tdtp_adapter_postgres.copyout import CopyRows, copy_out, lane_expression
 from tdtp_adapter_postgres.types import TEXT_TYPES, PostgresTypes
 from tdtp_core.packet.encode import RowEncoder
-from tdtp_core.sql import NativeType, Rows, SqlAdapter, TableMeta, on_conflict
+from tdtp_core.sql import NativeType, Rows, SqlAdapter, TableMeta, bulktext, on_conflict
+from tdtp_core.sql.checks import WritePlan
 from tdtp_core.stream import EncodedRows
 from tdtp_core.types import TEXT, Field
 
@@ -141,6 +142,13 @@ class PostgresAdapter(SqlAdapter):
     def _pack(self, columns: list[Sequence[Any]]) -> bytes:
         """A batch as COPY text (made in the import's worker processes)."""
         return copy_text(columns)
+
+    def _row_lane(self, conn: Connection, meta: TableMeta,
+                  plan: WritePlan) -> bulktext.CopyTextLane | None:
+        """Packet row strings written as COPY text in C (:mod:`tdtp_core.sql.bulktext`)
+        when every column reads its cells as the typed path's values."""
+        codes = [self.types.lane_code(c.dst, c.native) for c in plan.columns]
+        return bulktext.lane_for(plan, codes, self._pack)
 
     def _insert(self, conn: Connection, table: sa.Table, columns: Sequence[str],
                 rows: Rows) -> None:

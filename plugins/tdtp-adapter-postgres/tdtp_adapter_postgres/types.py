@@ -92,6 +92,21 @@ class PostgresTypes(TypeMap):
             DATE: celltext.date_text,
         }.get(kind)
 
+    def lane_code(self, field: Field, native: NativeType | None) -> str | None:
+        """How the COPY text lane writes a column (``tdtp_core/sql/_bulktext.c``): the
+        cells :meth:`cell_binder` passes as they are, and text COPY-escaped; None for
+        the typed path (times of day, binary, ``real``)."""
+        kind = field.kind
+        if field.is_time or kind == BLOB:
+            return None
+        if kind == REAL:
+            return "r" if native is not None and native.base in _FLOAT8 else None
+        if kind in DATE_KINDS and kind != DATE:
+            return "Z"
+        if field.is_text:
+            return "s"
+        return _LANE_CODES.get(kind)
+
     def to_column_type(self, field: Field) -> TypeEngine[Any]:
         subtype = (field.subtype or "").lower()
         if subtype in NAMED_TEXT:
@@ -121,6 +136,7 @@ class PostgresTypes(TypeMap):
 
 
 _FLOAT8 = frozenset({"DOUBLE PRECISION", "FLOAT8", "FLOAT"})
+_LANE_CODES = {INTEGER: "i", DECIMAL: "d", BOOLEAN: "b", DATE: "D"}
 
 
 def _integer(field: Field) -> TypeEngine[Any]:

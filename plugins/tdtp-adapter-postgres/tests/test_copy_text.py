@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -15,6 +14,7 @@ from tdtp_adapter_postgres.copyin import copy_text
 from tdtp_adapter_postgres.copyout import CopyRows, _clean
 
 from tdtp_core.packet.encode import NEEDS_XML_ESCAPE, RowEncoder
+from tdtp_core.testing import services
 from tdtp_core.types import Field
 
 FIELDS = [Field("id", "INTEGER", key=True), Field("txt", "TEXT"), Field("n", "DECIMAL",
@@ -97,11 +97,7 @@ _copy_batch = st.lists(st.lists(_copy_cell, min_size=3, max_size=3).map(b"\t".jo
 
 @pytest.fixture(scope="module")
 def compiled_copytext() -> Any:
-    if copyout.compiled is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("tdtp_adapter_postgres._copytext was not built")
-        pytest.skip("tdtp_adapter_postgres._copytext was not built here (no C compiler)")
-    return copyout.compiled
+    return services.require_compiled(copyout.compiled, "tdtp_adapter_postgres._copytext")
 
 
 @settings(max_examples=400, deadline=None)

@@ -105,10 +105,10 @@ class SqliteAdapter(SqlAdapter):
         return batches
 
     def _row_lane(self, conn: Connection, meta: TableMeta,
-                  plan: WritePlan) -> rowinsert.RowLane | None:
+                  plan: WritePlan) -> rowinsert.SqliteRowLane | None:
         """Packet row strings bound and inserted in C (:mod:`tdtp_core.sql.rowinsert`)
         when every column binds in a form the compiled module makes."""
-        codes = [self.types.lane_code(c.dst) for c in plan.columns]
+        codes = [self.types.lane_code(c.dst, c.native) for c in plan.columns]
         return rowinsert.lane_for(conn.connection.driver_connection, plan, codes, self._pack)
 
     def _partitions(self, conn: Connection, meta: TableMeta, batch_size: int,

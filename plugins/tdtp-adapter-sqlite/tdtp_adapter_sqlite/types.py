@@ -104,7 +104,7 @@ class SqliteTypes(TypeMap):
             TIMESTAMP: celltext.utc_text,
         }.get(field.kind)
 
-    def lane_code(self, field: Field) -> str | None:
+    def lane_code(self, field: Field, native: NativeType | None) -> str | None:
         """How the compiled import lane binds a column (``_sqliteinsert.c``): the forms
         :meth:`binder` makes (DECIMAL and DATE as their text, timestamps as UTC text,
         booleans as 0/1), or None for the typed path (times of day, binary)."""

@@ -9,9 +9,7 @@ storage classes), or fail with the same message.
 
 from __future__ import annotations
 
-import os
 import sqlite3
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,106 +17,19 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tdtp_core import read_packets, write_packets
+from tdtp_core import read_packets
 from tdtp_core.errors import TdtpError
-from tdtp_core.packet.encode import NEEDS_XML_ESCAPE
 from tdtp_core.plugins import get_host
 from tdtp_core.sql import native
-from tdtp_core.stream import EncodedRows, TableStream
-from tdtp_core.types import Field, Schema
-from tdtp_core.values import HAS_NULL, NULL_SENTINEL
+from tdtp_core.testing import services
+from tdtp_core.testing.cells import ODD_PAIRS, cell_packet, clean_lane_rows, lane_rows, with_cell
 
-SCHEMA = Schema([
-    Field("id", "INTEGER", key=True),
-    Field("i", "INTEGER"),
-    Field("r", "REAL"),
-    Field("d", "DECIMAL", precision=12, scale=2),
-    Field("b", "BOOLEAN"),
-    Field("dt", "DATE"),
-    Field("ts", "TIMESTAMP", timezone="UTC"),
-    Field("s", "TEXT"),
-    Field("s5", "TEXT", length=5),
-    Field("nn", "INTEGER"),
-])
 DDL = ("CREATE TABLE t (id INTEGER PRIMARY KEY, i INTEGER, r REAL, d NUMERIC(12, 2), "
        "b BOOLEAN, dt DATE, ts DATETIME, s TEXT, s5 VARCHAR(5), nn INTEGER NOT NULL)")
 #: The columns in a different order from the packet's fields.
 DDL_REORDERED = ("CREATE TABLE t (s5 VARCHAR(5), ts DATETIME, nn INTEGER NOT NULL, "
                  "id INTEGER PRIMARY KEY, d NUMERIC(12, 2), b BOOLEAN, i INTEGER, r REAL, "
                  "dt DATE, s TEXT)")
-
-
-def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("|", "\\|").replace("\n", "\\n")
-
-
-_text = st.one_of(st.just("[NULL]"),
-                  st.text(st.sampled_from([*"ab |\\\n&<>é", "ж", "\U0001f600"]), max_size=6))
-_fraction = st.sampled_from(["", ".5", ".120", ".0", ".000000", ".123456"])
-#: Cell texts per field in the forms the writer makes (an ``s5`` text may be over the
-#: column's five characters).
-CANONICAL: dict[str, Any] = {
-    "i": st.integers(-10**18, 10**18).map(str),
-    "r": st.floats(allow_nan=False, allow_infinity=False).map(repr),
-    "d": st.one_of(st.integers(-10**8, 10**8).map(lambda c: f"{c / 100:.2f}"),
-                   st.sampled_from(["0.10", "-0", "-0.00", "3", "12.5", "0.125"])),
-    "b": st.sampled_from(["0", "1"]),
-    "dt": st.dates().map(lambda d: d.isoformat()),
-    "ts": st.builds(lambda d, frac: d.isoformat()[:19] + frac + "Z", st.datetimes(), _fraction),
-    "s": _text.map(_escape),
-    "s5": _text.map(_escape),
-    "nn": st.integers(-100, 100).map(str),
-}
-#: Odd forms the typed path converts or refuses, one of which a row may hold.
-ODD: dict[str, Any] = {
-    "i": st.sampled_from(["+5", "007", "-0", "1234567890123456789", "9223372036854775808",
-                          "1.0", "abc"]),
-    "r": st.sampled_from(["1e3", "-0", ".5", "5.", "1E-2", "inf", "nan", "1e400", "x"]),
-    "d": st.sampled_from(["1e2", "007", "+1", "1.", ".5", "abc"]),
-    "b": st.sampled_from(["true", "False", "2", "yes"]),
-    "dt": st.sampled_from(["2023-02-30", "0000-01-01", "2024-1-1"]),
-    "ts": st.sampled_from(["2024-01-01 10:00:00Z", "2024-01-01T10:00:00", "2024-01-01T10:00:00.5",
-                           "2024-01-01T10:00:00+01:00", "2024-01-01T10:00:00.1234567Z",
-                           "2024-01-01T24:00:00Z"]),
-    "s5": st.just("abcdef"),
-    "nn": st.sampled_from([None, "x"]),
-}
-_NAMES = list(CANONICAL)
-
-
-def _with_odd(row: tuple[str | None, ...], odd: tuple[str, str | None] | None,
-              ) -> tuple[str | None, ...]:
-    if odd is None:
-        return row
-    cells = list(row)
-    cells[_NAMES.index(odd[0])] = odd[1]
-    return tuple(cells)
-
-
-_row = st.builds(
-    _with_odd,
-    st.tuples(*(st.one_of(st.just(None), cells) if name != "nn" else cells
-                for name, cells in CANONICAL.items())),
-    st.one_of(st.none(), st.none(), st.none(),
-              st.sampled_from(list(ODD)).flatmap(lambda n: st.tuples(st.just(n), ODD[n]))))
-
-
-def _packet(path: Path, rows: list[tuple[str | None, ...]], *, part_size: int | None = None,
-            ) -> list[Path]:
-    """A packet whose rows carry exactly these cell texts (None: NULL)."""
-    lines = []
-    flags = [0] * len(SCHEMA.fields)
-    for key, row in enumerate(rows):
-        cells = [str(key), *row]
-        for i, cell in enumerate(cells):
-            if cell is None:
-                flags[i] |= HAS_NULL
-            elif any(c in cell for c in "&<>"):
-                flags[i] |= NEEDS_XML_ESCAPE
-        lines.append("\x00".join(NULL_SENTINEL if c is None else c for c in cells))
-    stream = TableStream(SCHEMA, [], table="t",
-                         encoded=lambda _replace: [EncodedRows(lines, flags)])
-    return write_packets(stream, path, part_size=part_size)
 
 
 def _import(packet: Path, database: Path, *, compiled: bool, batch_size: int = 4,
@@ -163,17 +74,14 @@ class _Counting:
 
 
 @pytest.fixture
-def compiled_module() -> Iterator[None]:
-    if native.compiled is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("tdtp_core.sql._sqliterows was not built")
-        pytest.skip("tdtp_core.sql._sqliterows was not built here (no C compiler or sqlite3.h)")
-    yield
+def compiled_module() -> None:
+    services.require_compiled(native.compiled, "tdtp_core.sql._sqliterows")
 
 
 def _compare(tmp_path: Path, rows: list[tuple[str | None, ...]], **options: Any) -> str | None:
     """Both ways give the same table or the same refusal; returns the refusal."""
-    packets = _packet(tmp_path / "in.tdtp.xml", rows, part_size=options.pop("part_size", None))
+    packets = cell_packet(tmp_path / "in.tdtp.xml", rows,
+                          part_size=options.pop("part_size", None))
     typed = _import(packets[0], tmp_path / "typed.db", compiled=False, **options)
     lane = _import(packets[0], tmp_path / "lane.db", compiled=True, **options)
     for p in packets:
@@ -188,7 +96,7 @@ _SETTINGS = settings(max_examples=60, deadline=None,
 
 
 @_SETTINGS
-@given(rows=st.lists(_row, min_size=1, max_size=12))
+@given(rows=st.lists(lane_rows, min_size=1, max_size=12))
 def test_the_lane_stores_what_the_typed_path_stores(
         compiled_module: None, tmp_path: Path, rows: list[tuple[str | None, ...]]) -> None:
     _compare(tmp_path, rows)
@@ -196,20 +104,14 @@ def test_the_lane_stores_what_the_typed_path_stores(
 
 @settings(max_examples=25, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(rows=st.lists(_row, min_size=1, max_size=8))
+@given(rows=st.lists(lane_rows, min_size=1, max_size=8))
 def test_columns_in_another_order_than_the_fields(
         compiled_module: None, tmp_path: Path, rows: list[tuple[str | None, ...]]) -> None:
     _compare(tmp_path, rows, ddl=DDL_REORDERED)
 
 
-def _clean(n: int) -> list[tuple[str | None, ...]]:
-    return [(str(k), f"{k}.5", f"{k}.25", str(k % 2), "2024-02-29",
-             f"2024-02-29T10:00:0{k % 10}.5Z", _escape(f"t|{k}\\"), "ab", str(k))
-            for k in range(n)]
-
-
 def test_clean_rows_all_go_through_c(compiled_module: None, tmp_path: Path) -> None:
-    packets = _packet(tmp_path / "in.tdtp.xml", _clean(10))
+    packets = cell_packet(tmp_path / "in.tdtp.xml", clean_lane_rows(10))
     error, table, batches = _import(packets[0], tmp_path / "lane.db", compiled=True)
     assert error is None and batches == 3  # 10 rows in batches of 4
     assert table[3][:20] == (3, "integer", 3, "integer", 3.5, "real", 3.25, "real",
@@ -218,18 +120,22 @@ def test_clean_rows_all_go_through_c(compiled_module: None, tmp_path: Path) -> N
                              "ab", "text", 3, "integer")
 
 
+@pytest.mark.parametrize(("name", "cell"), ODD_PAIRS)
+def test_each_odd_cell_is_stored_as_the_typed_path_stores_it(
+        compiled_module: None, tmp_path: Path, name: str, cell: str | None) -> None:
+    _compare(tmp_path, with_cell(clean_lane_rows(6), 4, name, cell))
+
+
 def test_a_bad_cell_after_clean_batches_names_its_row(compiled_module: None,
                                                       tmp_path: Path) -> None:
-    rows = _clean(10)
-    rows[9] = (*rows[9][:3], "2", *rows[9][4:])
+    rows = with_cell(clean_lane_rows(10), 9, "b", "2")
     error = _compare(tmp_path, rows)
     assert error is not None and "row 10" in error and "'b'" in error
 
 
 def test_null_in_a_not_null_column_is_refused_and_nothing_is_written(
         compiled_module: None, tmp_path: Path) -> None:
-    rows = _clean(10)
-    rows[6] = (*rows[6][:8], None)
+    rows = with_cell(clean_lane_rows(10), 6, "nn", None)
     error = _compare(tmp_path, rows)
     assert error is not None and "row 7" in error and "NULL in a NOT NULL column" in error
     with sqlite3.connect(tmp_path / "lane.db") as conn:
@@ -238,8 +144,8 @@ def test_null_in_a_not_null_column_is_refused_and_nothing_is_written(
 
 def test_a_constraint_broken_in_c_fails_the_import_whole(compiled_module: None,
                                                          tmp_path: Path) -> None:
-    rows = _clean(6)
-    packets = _packet(tmp_path / "in.tdtp.xml", rows)
+    rows = clean_lane_rows(6)
+    packets = cell_packet(tmp_path / "in.tdtp.xml", rows)
     with sqlite3.connect(tmp_path / "lane.db") as conn:
         conn.execute(DDL)
         conn.execute("CREATE UNIQUE INDEX one_s5 ON t (s5)")  # every row has 'ab'
@@ -258,8 +164,7 @@ def test_a_part_set_read_by_workers_goes_through_c(
         compiled_module: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         workers: str) -> None:
     monkeypatch.setenv("TDTP_WORKERS", workers)
-    rows = _clean(300)
-    rows[250] = (*rows[250][:4], "2024-13-01", *rows[250][5:])  # the typed path: refused
+    rows = with_cell(clean_lane_rows(300), 250, "dt", "2024-13-01")  # refused
     error = _compare(tmp_path, rows, part_size=4096, batch_size=50)
     assert error is not None and "row" in error and "'dt'" in error
     assert "part" in error  # a part set names the part
@@ -268,4 +173,4 @@ def test_a_part_set_read_by_workers_goes_through_c(
 @pytest.mark.parametrize("strategy", ["replace", "ignore", "fail", "copy"])
 def test_every_strategy_takes_the_lane(compiled_module: None, tmp_path: Path,
                                        strategy: str) -> None:
-    assert _compare(tmp_path, _clean(9), strategy=strategy) is None
+    assert _compare(tmp_path, clean_lane_rows(9), strategy=strategy) is None
