@@ -8,7 +8,7 @@ classes, so that discovering plugins imports nothing heavy::
     from tdtp_core.hookspecs import hookimpl
 
     @hookimpl
-    def tdtp_register_codecs(registry):
+    def tdtp_register_codecs(registry: Registrar) -> None:
         registry.add("zstd", "tdtp_codec_zstd.codec:ZstdCodec")
 
     # pyproject.toml
