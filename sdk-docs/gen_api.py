@@ -22,17 +22,26 @@ MODULES = (
     "tdtp_core.tdtql",
     "tdtp_core.packet",
     "tdtp_core.protocols",
+    "tdtp_core.hookspecs",
+    "tdtp_core.plugins",
+    "tdtp_core.processors",
+    "tdtp_core.sql",
+    "tdtp_core.sql.convert",
+    "tdtp_core.brokers.base",
     "tdtp_core.testing",
 )
 API_DIR = Path(__file__).resolve().parent / "api"
 _REPR_LIMIT = 80
 _QUOTED_ANNOTATION = re.compile(r"(: |-> )'([^']+)'")
+#: Module-level names that are never API, though a module without ``__all__`` has them.
+_NOT_API = frozenset({"TYPE_CHECKING"})
 
 
 def public_names(module: ModuleType) -> list[str]:
     names = getattr(module, "__all__", None)
     if names is None:
         names = [n for n, v in vars(module).items() if not n.startswith("_")
+                 and n not in _NOT_API
                  and getattr(v, "__module__", module.__name__) == module.__name__
                  and not isinstance(v, ModuleType)]
     return sorted(names, key=lambda n: (n.lower(), n))

@@ -8,7 +8,7 @@ classes, so that discovering plugins imports nothing heavy::
     from tdtp_core.hookspecs import hookimpl
 
     @hookimpl
-    def tdtp_register_codecs(registry):
+    def tdtp_register_codecs(registry: Registrar) -> None:
         registry.add("zstd", "tdtp_codec_zstd.codec:ZstdCodec")
 
     # pyproject.toml
@@ -30,7 +30,20 @@ import pluggy
 if TYPE_CHECKING:
     from tdtp_core.plugins import Registrar
 
+__all__ = [
+    "hookimpl",
+    "hookspec",
+    "tdtp_register_adapters",
+    "tdtp_register_brokers",
+    "tdtp_register_codecs",
+    "tdtp_register_commands",
+    "tdtp_register_formats",
+    "tdtp_register_processors",
+]
+
+#: Marks the hook specifications below (core's side of the contract).
 hookspec = pluggy.HookspecMarker("tdtp")
+#: Marks a plugin's hook implementations: ``@hookimpl`` above each ``tdtp_register_*``.
 hookimpl = pluggy.HookimplMarker("tdtp")
 
 
@@ -79,7 +92,7 @@ def tdtp_register_formats(registry: Registrar) -> None:
     ``extensions`` lists the lower-case suffixes the format owns; the longest match
     wins, so ``.tdtp.xml`` can be told from ``.xml``::
 
-        registry.add("xlsx", "tdtp_format_xlsx.format:XlsxFormat", extensions=(".xlsx",))
+        registry.add("xlsx", "tdtp_format_xlsx.workbook:XlsxFormat", extensions=(".xlsx",))
     """
 
 
@@ -90,5 +103,5 @@ def tdtp_register_commands(registry: Registrar) -> None:
     The target is a ``typer.Typer`` app, a click command, or a plain function (wrapped
     as a command); it is imported only when the command runs::
 
-        registry.add("listen", "tdtp_broker_kafka.cli:app", help="Import packets from Kafka.")
+        registry.add("stats", "tdtp_command_stats.cli:app", help="Summarise a packet's columns.")
     """

@@ -244,7 +244,7 @@ class SqlAdapter:
         natives = tuple(NativeType.parse(t) for t in self._native_types(conn, reflected))
         keys = {c.name for c in reflected.primary_key.columns}
         fields = tuple(
-            self.types.to_field(c.name, n, key=c.name in keys)
+            self.types.annotate(self.types.to_field(c.name, n, key=c.name in keys), c.comment)
             for c, n in zip(reflected.columns, natives, strict=True)
         )
         shown = f"{schema}.{table}" if schema else table
@@ -546,7 +546,8 @@ class SqlAdapter:
         db_schema, table = split_table_name(name)
         columns = [
             sa.Column(f.name, self.types.to_column_type(f), primary_key=f.key,
-                      nullable=not f.key, autoincrement=False)
+                      nullable=not f.key, autoincrement=False,
+                      comment=self.types.column_comment(f))
             for f in schema
         ]
         sa.Table(table, sa.MetaData(), *columns, schema=db_schema,

@@ -74,6 +74,16 @@ class TypeMap(ABC):
     def to_column_type(self, field: Field) -> TypeEngine[Any]:
         """The column type ``CREATE TABLE`` uses for a packet field (TDTP → native)."""
 
+    def column_comment(self, field: Field) -> str | None:
+        """A comment for the column ``CREATE TABLE`` makes for ``field``, recording what
+        the native type cannot hold (read back by :meth:`annotate`); None: no comment."""
+        return None
+
+    def annotate(self, field: Field, comment: str | None) -> Field:
+        """The field of a column whose comment is ``comment``: ``field`` (what
+        :meth:`to_field` made) with what :meth:`column_comment` recorded applied."""
+        return field
+
     def reader(self, field: Field, native: NativeType) -> Reader | None:
         """How to turn this column's driver values into stream values; None: as they are."""
         return None

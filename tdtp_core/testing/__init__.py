@@ -37,6 +37,7 @@ if TYPE_CHECKING:
         FormatConformance,
         ProcessorConformance,
         heavy_imports,
+        requirement_modules,
     )
     from tdtp_core.testing.data import (
         TYPE_MATRIX_ROWS,
@@ -51,6 +52,7 @@ _LAZY = {
     **dict.fromkeys((
         "HEAVY_MODULES", "AdapterConformance", "BrokerConformance", "CodecConformance",
         "Conformance", "FormatConformance", "ProcessorConformance", "heavy_imports",
+        "requirement_modules",
     ), "tdtp_core.testing.conformance"),
     **dict.fromkeys((
         "TYPE_MATRIX_ROWS", "TYPE_MATRIX_SCHEMA", "TypeMatrix", "infer_schema",
@@ -73,6 +75,7 @@ __all__ = [
     "infer_schema",
     "make_packet",
     "make_stream",
+    "requirement_modules",
 ]
 
 

@@ -87,6 +87,19 @@ def test_type_matrix_round_trip(fmt: XlsxFormat, tmp_path: Path) -> None:
     assert_rows(back.rows(), TYPE_ROWS)
 
 
+def test_rounding_to_the_millisecond_stops_at_excels_last_instant(
+    fmt: XlsxFormat, tmp_path: Path
+) -> None:
+    schema = Schema([Field("id", "INTEGER"), Field("at", "TIMESTAMP", timezone="UTC"),
+                     Field("clock", "TIMESTAMP", subtype="time")])
+    path = tmp_path / "last.xlsx"
+    fmt.write(TableStream.from_rows(schema, [
+        (1, datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+         time(23, 59, 59, 999999))], table="t"), path)
+    assert fmt.read([path]).rows() == [
+        (1, datetime(9999, 12, 31, 23, 59, 59, 999000, tzinfo=UTC), time(23, 59, 59, 999000))]
+
+
 def test_cells_have_excel_types(fmt: XlsxFormat, tmp_path: Path) -> None:
     path = tmp_path / "types.xlsx"
     fmt.write(TableStream.from_rows(TYPES, TYPE_ROWS, table="things"), path)

@@ -49,11 +49,28 @@ def test_template_asks_exactly_kind_name_author_description() -> None:
     assert sorted(context["kind"]) == sorted(KINDS)
 
 
-def test_core_requirement_is_the_current_major_version() -> None:
+def current_requirement() -> str:
+    """``tdtp-core>=M.m,<M+1`` for the core version in pyproject.toml."""
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     major, minor = (int(p) for p in version.split(".")[:2])
+    return f"tdtp-core>={major}.{minor},<{major + 1}"
+
+
+def test_core_requirement_is_the_current_major_version() -> None:
     requirement = json.loads((TEMPLATE / "cookiecutter.json").read_text())["__core_requirement"]
-    assert requirement == f"tdtp-core>={major}.{minor},<{major + 1}"
+    assert requirement == current_requirement()
+
+
+def test_plugin_guide_states_the_current_core_requirement() -> None:
+    stated = re.findall(r"tdtp-core[<>=!~][^`\s]*", GUIDE.read_text())
+    assert stated and set(stated) == {current_requirement()}
+
+
+@pytest.mark.parametrize("pyproject", sorted((ROOT / "plugins").glob("*/pyproject.toml")),
+                         ids=lambda p: p.parent.name)
+def test_first_party_plugin_pins_the_current_major_version(pyproject: Path) -> None:
+    dependencies = tomllib.loads(pyproject.read_text())["project"]["dependencies"]
+    assert [d for d in dependencies if d.startswith("tdtp-core")] == [current_requirement()]
 
 
 def test_every_kind_is_documented() -> None:

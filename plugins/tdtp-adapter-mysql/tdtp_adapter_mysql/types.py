@@ -7,11 +7,16 @@ BLOB creates ``LONGBLOB`` and unbounded TEXT ``LONGTEXT`` (nothing truncated); a
 column of a text or binary type becomes ``VARCHAR(255)``/``VARBINARY(255)`` (MySQL
 cannot index unbounded types). ``TIME``, ``YEAR``, ``BIT``, ``JSON``, ``ENUM`` and
 ``SET`` are read (as a time of day, INTEGER, INTEGER, TEXT) instead of refused.
+
+MySQL has no date-time type with a zone and the full year range, so a field with a
+``timezone`` (UTC instants) creates a ``DATETIME(6)`` holding UTC (sessions run in UTC)
+whose column comment says so (``tdtp:timezone=UTC``); such a column reads back as that
+field, with aware UTC values, where a plain ``DATETIME`` reads as naive date-times.
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Final
 
 from sqlalchemy.dialects import mysql
 from sqlalchemy.types import TypeEngine
@@ -35,6 +40,8 @@ _TEXT_LENGTHS = {"TINYTEXT": 255, "TEXT": 65535, "MEDIUMTEXT": 16777215,
 _BLOBS = frozenset({"BLOB", "TINYBLOB", "MEDIUMBLOB", "LONGBLOB", "BINARY", "VARBINARY"})
 #: Longest VARCHAR a utf8mb4 row can hold; longer texts become LONGTEXT.
 MAX_VARCHAR = 16383
+#: Start of the column comment that records a date-time field's zone.
+ZONE_COMMENT: Final = "tdtp:timezone="
 
 
 def _bit_to_int(value: Any) -> int:
@@ -99,6 +106,18 @@ class MysqlTypes(TypeMap):
             return mysql.VARCHAR(length)
         return mysql.LONGTEXT()
 
+    def column_comment(self, field: Field) -> str | None:
+        """``tdtp:timezone=UTC`` on the ``DATETIME(6)`` of a zoned field."""
+        if _zoned_datetime(field):
+            return f"{ZONE_COMMENT}{field.timezone}"
+        return None
+
+    def annotate(self, field: Field, comment: str | None) -> Field:
+        """A ``DATETIME`` commented ``tdtp:timezone=…`` gets that zone back."""
+        if comment and comment.startswith(ZONE_COMMENT) and field.type == "DATETIME":
+            return field.replace(timezone=comment.removeprefix(ZONE_COMMENT))
+        return field
+
     def reader(self, field: Field, native: NativeType) -> Reader | None:
         if field.is_time:
             return convert.time_from_db
@@ -120,3 +139,8 @@ class MysqlTypes(TypeMap):
         if field.kind in DATE_KINDS and field.kind != DATE and not field.is_time:
             return convert.datetime_to_naive_utc
         return None
+
+
+def _zoned_datetime(field: Field) -> bool:
+    return bool(field.timezone) and field.kind in DATE_KINDS and field.kind != DATE \
+        and not field.is_time

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import UTC, datetime, time
 
 import pytest
 from sqlalchemy.dialects import mysql
@@ -95,3 +95,30 @@ def test_zero_dates_and_times_read_as_tdtp_values(mariadb_url: str,
         conn.exec_driver_sql(f"INSERT INTO {t} VALUES (1, '0000-00-00', '08:30:01')")
         conn.exec_driver_sql("SET SESSION sql_mode = DEFAULT")
     assert adapter.read(t).rows() == [(1, NODATE, time(8, 30, 1))]
+
+
+@pytest.mark.parametrize(("field", "comment"), [
+    (Field("c", "TIMESTAMP", timezone="UTC"), "tdtp:timezone=UTC"),
+    (Field("c", "DATETIME", timezone="+03:00"), "tdtp:timezone=+03:00"),
+    (Field("c", "TIMESTAMP"), None),
+    (Field("c", "TIMESTAMP", subtype="time", timezone="UTC"), None),
+    (Field("c", "DATE", timezone="UTC"), None),
+])
+def test_only_zoned_date_times_get_a_zone_comment(field: Field, comment: str | None) -> None:
+    assert TYPES.column_comment(field) == comment
+
+
+@pytest.mark.mariadb
+def test_zoned_timestamps_read_back_aware_and_plain_ones_naive(
+    mariadb_url: str, tables: TableJanitor
+) -> None:
+    adapter = MysqlAdapter(mariadb_url)
+    t = tables.name(mariadb_url)
+    schema = Schema([Field("id", "INTEGER", key=True),
+                     Field("utc", "TIMESTAMP", timezone="UTC"), Field("plain", "TIMESTAMP")])
+    rows = [(1, datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC),
+             datetime(1000, 1, 1, 12, 30))]
+    adapter.write(TableStream.from_rows(schema, rows, table=t), create=True)
+    assert adapter.read(t).rows() == rows
+    assert [(f.type, f.timezone) for f in adapter.schema(t)][1:] == [
+        ("DATETIME", "UTC"), ("DATETIME", None)]

@@ -45,6 +45,17 @@ class PostgresAdapter(SqlAdapter):
     def engine_options(self) -> dict[str, Any]:
         return {"pool_pre_ping": True, "connect_args": {"connect_timeout": 10}}
 
+    def configure_engine(self, engine: sa.Engine) -> None:
+        """Sessions run in UTC, whatever the server's or ``PGTZ``'s zone: ``timestamptz``
+        values arrive as UTC instants, and one at 9999-12-31 23:59 UTC is not pushed past
+        the year 9999 (which Python cannot hold) by a zone east of UTC."""
+
+        @sa.event.listens_for(engine, "connect")
+        def _utc(dbapi_connection: Any, record: Any) -> None:
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'UTC'")
+            dbapi_connection.commit()
+
     # ------------------------------------------------------------------ export
 
     def _column_expression(

@@ -2,7 +2,10 @@
 
 Deliberate differences from the reference table: INTEGER fields create ``BIGINT``
 columns (TDTP integers are 64-bit; ``precision`` or an integer subtype still picks
-``SMALLINT``/``INTEGER``), and psycopg's short type names (``int4``, ``timestamptz``)
+``SMALLINT``/``INTEGER``); a timestamp field with a ``timezone`` (``UTC`` from SQLite,
+MySQL ``TIMESTAMP`` or the type matrix) creates ``TIMESTAMP WITH TIME ZONE``, as the
+``timestamptz`` subtype does, so its values read back as the UTC instants they were
+rather than as local times; and psycopg's short type names (``int4``, ``timestamptz``)
 are understood too, for the schemas of ``--query`` results.
 """
 
@@ -129,7 +132,7 @@ class PostgresTypes(TypeMap):
         if kind == DATE:
             return sa.DATE()
         if kind in DATE_KINDS:
-            return pg.TIMESTAMP(timezone=False)
+            return pg.TIMESTAMP(timezone=bool(field.timezone))
         if kind == BLOB:
             return pg.BYTEA()
         return sa.TEXT()

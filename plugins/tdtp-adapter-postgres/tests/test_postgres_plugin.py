@@ -60,6 +60,9 @@ def test_native_types_map_to_tdtp(native: str, expected: Field) -> None:
     (Field("c", "TIMESTAMP", subtype="timestamptz", timezone="UTC"), "TIMESTAMP WITH TIME ZONE"),
     (Field("c", "TIMESTAMP", subtype="time"), "TIME WITHOUT TIME ZONE"),
     (Field("c", "DATETIME"), "TIMESTAMP WITHOUT TIME ZONE"),
+    (Field("c", "TIMESTAMP", timezone="UTC"), "TIMESTAMP WITH TIME ZONE"),
+    (Field("c", "DATETIME", timezone="UTC"), "TIMESTAMP WITH TIME ZONE"),
+    (Field("c", "TIMESTAMP", subtype="time", timezone="UTC"), "TIME WITHOUT TIME ZONE"),
     (Field("c", "TEXT", subtype="uuid"), "UUID"),
     (Field("c", "TEXT", subtype="array"), "TEXT[]"),
     (Field("c", "BLOB"), "BYTEA"),
@@ -98,4 +101,30 @@ def test_unfiltered_export_uses_copy_and_filtered_export_binds(
         assert adapter.read(t, parse(where="n = 'b'")).rows() == [(2, "b")]
         assert cursor_reads == [True]
     finally:
+        janitor.drop_all()
+
+
+@pytest.mark.postgres
+def test_timestamptz_reads_in_utc_whatever_the_client_zone(
+    postgres_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from tdtp_core.stream import TableStream
+    from tdtp_core.testing.services import TableJanitor
+    from tdtp_core.types import Schema
+
+    monkeypatch.setenv("PGTZ", "Asia/Tokyo")  # 9999-12-31 23:59 UTC is year 10000 there
+    janitor = TableJanitor()
+    adapter = PostgresAdapter(postgres_url)
+    adapter.close()  # new connections, which libpq sets to PGTZ
+    t = janitor.name(postgres_url)
+    last = datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)
+    try:
+        schema = Schema([Field("id", "INTEGER", key=True),
+                         Field("at", "TIMESTAMP", timezone="UTC")])
+        adapter.write(TableStream.from_rows(schema, [(1, last)], table=t), create=True)
+        assert adapter.read(t).rows() == [(1, last)]
+    finally:
+        adapter.close()
         janitor.drop_all()

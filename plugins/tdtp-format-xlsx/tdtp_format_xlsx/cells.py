@@ -9,8 +9,10 @@ DECIMAL     number with up to 15 significant digits, else a text cell (exact)
 BOOLEAN     Excel boolean
 DATE        Excel date; before 1900-01-01 an ISO text cell; "no date" 0000-00-00
 TIMESTAMP   Excel date-time, in UTC; before 1900 RFC 3339 text; milliseconds kept,
-            finer fractions rounded to the millisecond (Excel's resolution)
-time        Excel time (fields with subtype ``time``), to the millisecond
+            finer fractions rounded to the millisecond (Excel's resolution), but never
+            past 9999-12-31 23:59:59.999 (Excel's last instant)
+time        Excel time (fields with subtype ``time``), to the millisecond, never rounded
+            past 23:59:59.999 into the next day
 BLOB        Base64 text
 TEXT        text; "" an empty text cell, NULL no cell; ``=…`` stays text, never a formula
 ==========  ===================================================================
@@ -50,6 +52,10 @@ from tdtp_core.values import text_parser, timestamp_text
 #: Integers Excel stores exactly (15 significant digits), as the reference writes them.
 INT_LIMIT = 10**15
 FIRST_EXCEL_DATE = date(1900, 1, 1)
+#: The latest date-time and time of day Excel holds (its resolution is the millisecond):
+#: later values would round into a serial Excel cannot show, or wrap to midnight.
+LAST_EXCEL_INSTANT = datetime(9999, 12, 31, 23, 59, 59, 999000)
+LAST_EXCEL_TIME = time(23, 59, 59, 999000)
 MAX_TEXT = 32767
 #: Excel's error values: NULL when read from a workbook tdtp did not write.
 ERROR_VALUES = frozenset({"#N/A", "#DIV/0!", "#NUM!", "#VALUE!", "#REF!", "#NAME?", "#NULL!",
@@ -86,7 +92,7 @@ def _timestamp_cell(value: Any) -> Any:
         return NO_DATE_MARKER
     if value.tzinfo is not None:
         value = value.astimezone(UTC).replace(tzinfo=None)
-    return value if value.year >= 1900 else timestamp_text(value)
+    return min(value, LAST_EXCEL_INSTANT) if value.year >= 1900 else timestamp_text(value)
 
 
 def _each(convert: Callable[[Any], Any]) -> ColumnWriter:
@@ -100,7 +106,7 @@ def value_writer(field: Field) -> ColumnWriter | None:
     """Python values → cell values for a non-text field (None: values go in as they are);
     TEXT is the caller's, since its cells need the worksheet."""
     if field.is_time:
-        return _each(lambda v: v.replace(tzinfo=None))
+        return _each(lambda v: min(v.replace(tzinfo=None), LAST_EXCEL_TIME))
     kind = field.kind
     if kind == INTEGER:
         return _each(lambda v: v if -INT_LIMIT < v < INT_LIMIT else str(v))

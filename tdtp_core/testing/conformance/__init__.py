@@ -1,7 +1,12 @@
 """Conformance suites, one per kind of component: pytest classes a plugin's test
 module subclasses in a few lines (see ``sdk-docs/plugin-guide.md``)."""
 
-from tdtp_core.testing.conformance._base import HEAVY_MODULES, Conformance, heavy_imports
+from tdtp_core.testing.conformance._base import (
+    HEAVY_MODULES,
+    Conformance,
+    heavy_imports,
+    requirement_modules,
+)
 from tdtp_core.testing.conformance.adapter import AdapterConformance
 from tdtp_core.testing.conformance.broker import BrokerConformance
 from tdtp_core.testing.conformance.codec import CodecConformance
@@ -17,4 +22,5 @@ __all__ = [
     "FormatConformance",
     "ProcessorConformance",
     "heavy_imports",
+    "requirement_modules",
 ]
