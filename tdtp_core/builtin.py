@@ -16,3 +16,8 @@ def tdtp_register_formats(registry: Registrar) -> None:
         "tdtp", "tdtp_core.packet.format:PacketFormat", extensions=(".tdtp.xml", ".xml", ".tdtp")
     )
     registry.add("csv", "tdtp_core.formats.csv:CsvFormat", extensions=(".csv",))
+
+
+@hookimpl
+def tdtp_register_processors(registry: Registrar) -> None:
+    registry.add("drop", "tdtp_core.processors.fields:DropProcessor")

@@ -289,8 +289,9 @@ class Listener:
 
     def _import(self, part_set: PartSet) -> ImportResult:
         from tdtp_core.packet import read_packets
+        from tdtp_core.packet.rejects import table_rows
 
-        stream = read_packets(*part_set.sources)
+        stream = table_rows(read_packets(*part_set.sources))  # before the processors
         for processor in self.processors:
             stream = processor.process(stream)
         return self.adapter.write(stream, table=self.table, strategy=self.strategy,

@@ -242,7 +242,8 @@ def import_packets(
     """Import packets into a table: each packet set in one transaction, all or nothing.
 
     A set already imported (its MessageIDs are in the target's tdtp_import_ledger table)
-    is skipped unless --force.
+    is skipped unless --force. A reject packet (--validate's on_error: reject) imports
+    as rows of its table, the reject_* fields left out.
 
     Examples:
 
@@ -287,13 +288,18 @@ def import_packets(
 
 
 def _read_source(group: list[Path], sheet: str | None) -> TableStream:
-    """A packet set, or a CSV/XLSX file read through its format (``import book.xlsx``)."""
+    """A packet set, or a CSV/XLSX file read through its format (``import book.xlsx``).
+
+    A reject packet gives the rows of its table (the reject fields left out) before any
+    processor sees them, so ``--validate`` on a fixed reject packet checks the table's
+    fields and a new reject packet does not carry the reject fields twice."""
     from tdtp_core import read_packets
+    from tdtp_core.packet.rejects import table_rows
     from tdtp_core.plugins import get_host
 
     fmt = get_host().format_for_path(group[0])
     if fmt.name == "tdtp":
-        return read_packets(*group)
+        return table_rows(read_packets(*group))
     return fmt.read(group, **options.file_read_options(group[0], sheet=sheet))
 
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 
@@ -16,12 +18,14 @@ import typer
 from typer.core import TyperCommand, TyperGroup
 
 from tdtp_core.cli import options
+from tdtp_core.cli import processor_options as po
 from tdtp_core.errors import ConfigError
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
     from tdtp_core.pipeline import Pipeline
+    from tdtp_core.processors import ProcessorChain
 
 _app = typer.Typer(rich_markup_mode=None, no_args_is_help=True)
 
@@ -32,14 +36,22 @@ Vars = Annotated[list[str] | None, typer.Option(
          "parameter :NAME.")]
 
 
-def _load(file: Path, var: list[str] | None, summary_json: Path | None = None) -> Pipeline:
-    """The pipeline, or every problem of the file on stderr and exit code 2."""
+def _load(file: Path, var: list[str] | None, summary_json: Path | None = None,
+          extra: Callable[[], ProcessorChain] | None = None) -> Pipeline:
+    """The pipeline, with the processors of ``extra`` (the command's processor options)
+    after its own; or every problem on stderr and exit code 2."""
     from tdtp_core.pipeline import PipelineConfigError, load_pipeline
+    from tdtp_core.pipeline.loader import ProcessorItem
     from tdtp_core.pipeline.variables import parse_assignment
 
     try:
+        chain = extra() if extra is not None else None
         variables = dict(parse_assignment(v) for v in var or ())
-        return load_pipeline(file, variables=variables)
+        pipeline = load_pipeline(file, variables=variables)
+        if chain is not None:
+            pipeline.processors.extend(ProcessorItem(p, option or "command line")
+                                       for p, option in zip(chain, chain.options, strict=True))
+        return pipeline
     except ConfigError as exc:
         problems = exc.problems if isinstance(exc, PipelineConfigError) else [str(exc)]
         for problem in problems:
@@ -79,7 +91,7 @@ class _Bars:
                              completed=done or 1)
 
 
-@_app.command("run")
+@_app.command("run", cls=po.ProcessingCommand)
 def run(
     file: File,
     var: Vars = None,
@@ -87,10 +99,17 @@ def run(
         "--dry-run", help="Extract, transform and process; write nothing.")] = False,
     summary_json: Annotated[Path | None, typer.Option(
         "--summary-json", metavar="PATH", help="Write the run summary as JSON here.")] = None,
+    mask: po.Mask = None,
+    normalize: po.Normalize = None,
+    validate: po.Validate = None,
+    process: po.Process = None,
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
     """Run a pipeline: extract the sources in parallel, transform, process, write.
+
+    The processor options run after the file's processors, in the order given, once
+    per result table, so every output gets them.
 
     Examples:
 
@@ -99,10 +118,13 @@ def run(
       tdtp pipeline run incremental.yaml --var since=2026-01-01T00:00:00Z
 
       tdtp pipeline run report.yaml --dry-run --summary-json run.json
+
+      tdtp pipeline run report.yaml --mask email:hash:pepper --validate rules.yaml
     """
     from tdtp_core.pipeline import run_pipeline
 
-    pipeline = _load(file, var, summary_json)
+    pipeline = _load(file, var, summary_json,
+                     partial(po.processor_chain, mask, normalize, validate, process))
     bars = _Bars() if sys.stderr.isatty() and not (quiet or json_out) else None
     if bars is not None:
         with bars.bars:

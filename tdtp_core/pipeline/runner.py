@@ -394,7 +394,11 @@ class _Run:
                 out.rows = workspace.count(self.output_prefix + out.result_table)
 
     def _processor_where(self, exc: TdtpError) -> str:
+        origin = getattr(exc, "origin", None)
         name = getattr(exc, "processor", None)
+        for item in self.p.processors:
+            if item.processor is origin:
+                return item.where
         for item in self.p.processors:
             if item.processor.name == name:
                 return item.where

@@ -36,11 +36,15 @@ class ProcessorConfigError(ConfigError):
     Keeping the path apart from the text lets a rule file report the YAML line instead.
     """
 
-    def __init__(self, processor: str, path: Sequence[PathPart], detail: str) -> None:
+    def __init__(self, processor: str, path: Sequence[PathPart], detail: str,
+                 origin: object | None = None) -> None:
         super().__init__(f"{json_path(path)}: {detail}", where=f"processor {processor!r}")
         self.processor = processor
         self.path = list(path)
         self.detail = detail
+        #: The processor object that raised it, when known: tells apart two processors
+        #: of one name (a pipeline's own ``mask`` and a ``--mask`` option).
+        self.origin = origin
 
 
 @dataclass
@@ -70,7 +74,7 @@ class BaseProcessor:
         self.config: Mapping[str, Any] = data
 
     def config_error(self, path: Sequence[PathPart], detail: str) -> ProcessorConfigError:
-        return ProcessorConfigError(self.name, path, detail)
+        return ProcessorConfigError(self.name, path, detail, origin=self)
 
     def bind(self, schema: Schema, table: str) -> Step:
         raise NotImplementedError

@@ -27,8 +27,14 @@ class ProcessorChain:
     def __init__(
         self, items: Iterable[ProcessorSpec | Processor] = (), *, host: PluginHost | None = None
     ) -> None:
+        items = list(items)
         self.processors: list[Processor] = [
             item.build(host) if isinstance(item, ProcessorSpec) else item for item in items
+        ]
+        #: The option each processor came from (``--mask email:email``; "" for a ready
+        #: object), so a caller can say which option a failing processor was.
+        self.options: list[str] = [
+            item.option if isinstance(item, ProcessorSpec) else "" for item in items
         ]
         self.token = uuid.uuid4().hex
 

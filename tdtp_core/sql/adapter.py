@@ -30,6 +30,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.types import NullType
 
 from tdtp_core.errors import AdapterError, TdtpError
+from tdtp_core.packet import rejects
 from tdtp_core.packet.encode import RowEncoder
 from tdtp_core.packet.model import IMPORTABLE_TYPES
 from tdtp_core.protocols import ImportResult, TableInfo
@@ -493,10 +494,15 @@ class SqlAdapter:
         name = table or stream.table
         if not name:
             raise AdapterError("the stream names no table: give one (--table)")
+        stream = rejects.table_rows(stream)
         kind = stream.header.packet_type if stream.header is not None else None
-        if kind is not None and kind not in IMPORTABLE_TYPES:
-            raise AdapterError(f"can only import {', '.join(IMPORTABLE_TYPES)} packets, "
-                               f"got: {kind}")
+        if (kind is not None and kind not in IMPORTABLE_TYPES
+                and not stream.metadata.get(rejects.FROM_REJECT_PACKET)):
+            why = (" (not a reject packet: its fields do not start with "
+                   f"{', '.join(f.name for f in rejects.REJECT_FIELDS)})"
+                   if kind == rejects.REJECT_PACKET_TYPE else "")
+            raise AdapterError(f"can only import {', '.join(IMPORTABLE_TYPES)} packets "
+                               f"and reject packets, got: {kind}{why}")
         ids = ledger.message_ids(stream)
         result = ImportResult(table=name, message_ids=tuple(ids), strategy=strategy)
         action = f"import into table {name!r}"

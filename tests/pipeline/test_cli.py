@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -125,3 +126,54 @@ def test_validate_processors_against_the_result(write: Write, demo_db: str,
                                            "{fields: {email: email}}}\n")
     assert tdtp("pipeline", "validate", str(path)) == 2
     assert "has no field 'email'" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------ processor options
+
+PROCESSED = """
+name: cli
+sources:
+  - {{name: orders, url: "{db}", table: orders}}
+transform:
+  sql: SELECT id, customer FROM orders WHERE id <= 3 ORDER BY id
+{processors}
+outputs:
+  - {{type: tdtp, destination: out/o.tdtp.xml}}
+  - {{type: csv, destination: out/o.csv}}
+"""
+
+
+def outputs(tmp_path: Path) -> tuple[list[tuple[object, ...]], list[list[str]]]:
+    """The rows of the packet output and of the CSV output."""
+    from tdtp_core import read_packets
+
+    with open(tmp_path / "out/o.csv", newline="", encoding="utf-8") as fh:
+        return read_packets(tmp_path / "out/o.tdtp.xml").rows(), list(csv.reader(fh))
+
+
+def test_run_processor_options_reach_every_output(write: Write, demo_db: str,
+                                                  tmp_path: Path) -> None:
+    path = write(PROCESSED.format(db=demo_db, processors=""))
+    assert tdtp("pipeline", "run", str(path), "-q", "--mask", "customer:fixed:X") == 0
+    packet, table = outputs(tmp_path)
+    assert packet == [(1, "X"), (2, "X"), (3, "X")]
+    assert table == [["id", "customer"], ["1", "X"], ["2", "X"], ["3", "X"]]
+
+
+def test_run_processor_options_follow_the_file_in_command_line_order(
+        write: Write, demo_db: str, tmp_path: Path) -> None:
+    own = 'processors:\n  - {type: mask, params: {fields: {customer: "fixed:Abc"}}}'
+    path = write(PROCESSED.format(db=demo_db, processors=own))
+    assert tdtp("pipeline", "run", str(path), "-q", "--mask", "customer:fixed:xyz",
+                "--normalize", "customer:uppercase") == 0
+    assert outputs(tmp_path)[0] == [(1, "XYZ"), (2, "XYZ"), (3, "XYZ")]
+
+
+def test_run_processor_option_error_names_the_option(
+        write: Write, demo_db: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = write(PROCESSED.format(db=demo_db, processors=""))
+    assert tdtp("pipeline", "run", str(path), "-q", "--mask", "nope:stars") == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "tdtp: config error: --mask nope:stars: processor 'mask': $.fields.nope: table "
+        "'result' has no field 'nope' (fields: id, customer)"]
+    assert not (tmp_path / "out").exists()

@@ -44,6 +44,14 @@ def e164(region: str | None) -> Normalizer:
     return normalize
 
 
+def known_region(region: str) -> bool:
+    """True for a region ``phonenumbers`` knows (``GB``, ``us``): any other would leave
+    every number without a country code unchanged, silently."""
+    import phonenumbers
+
+    return region.upper() in phonenumbers.SUPPORTED_REGIONS
+
+
 def email(value: str) -> str:
     """Trimmed and lower-cased, if it has an ``@`` and a ``.``."""
     cleaned = value.strip().lower()

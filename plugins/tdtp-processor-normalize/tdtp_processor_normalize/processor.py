@@ -61,6 +61,9 @@ class NormalizeProcessor(ColumnProcessor):
                                           f"(kinds: {', '.join(KINDS)})")
         if kind == "e164":
             region = options.get("region")
+            if region is not None and not normalizers.known_region(region):
+                raise self.config_error(path, f"unknown region {region!r} for e164: give an "
+                                              "ISO 3166 two-letter code such as GB or US")
             return normalizers.e164(region.upper() if region else None)
         if kind == "date":
             fmt = options.get("format")

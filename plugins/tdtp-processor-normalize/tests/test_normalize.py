@@ -12,7 +12,8 @@ from typing import Any
 import pytest
 from tdtp_processor_normalize.processor import NormalizeProcessor
 
-from tdtp_core import Field, Schema, TableStream
+from tdtp_core import Field, Schema, TableStream, write_packets
+from tdtp_core.cli.main import main
 from tdtp_core.errors import ConfigError
 from tdtp_core.processors import build_chain
 
@@ -141,10 +142,34 @@ def test_rule_file_error_names_line(tmp_path: Path) -> None:
     ("upper", "unknown normalize kind 'upper'"),
     ("email:x", "normalize kind 'email' takes no argument"),
     ({"kind": "e164", "region": "GBR"}, "does not match"),
+    ({"kind": "e164", "region": "ZZ"}, "unknown region 'ZZ' for e164"),
 ])
 def test_bad_rules(rule: Any, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
         NormalizeProcessor({"fields": {"v": rule}})
+
+
+@pytest.mark.parametrize("region", ["XYZ", "ZZ", "G"])
+def test_e164_region_in_the_string_form_is_checked(region: str) -> None:
+    with pytest.raises(ConfigError) as exc:
+        NormalizeProcessor({"fields": {"v": f"e164:{region}"}})
+    assert str(exc.value) == (f"processor 'normalize': $.fields.v: unknown region {region!r} "
+                              "for e164: give an ISO 3166 two-letter code such as GB or US")
+
+
+def test_unknown_region_option_exits_2_in_one_line(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    source = tmp_path / "c.tdtp.xml"
+    write_packets(TableStream.from_rows(Schema([Field("phone", "TEXT")]), [("020 7946 0958",)],
+                                        table="c"), source)
+    with pytest.raises(SystemExit) as exc:
+        main(["convert", str(source), "-o", str(tmp_path / "out.tdtp.xml"),
+              "--normalize", "phone:e164:XYZ"])
+    assert exc.value.code == 2
+    assert capsys.readouterr().err.splitlines() == [
+        "tdtp: config error: --normalize phone:e164:XYZ: processor 'normalize': $.fields.phone: "
+        "unknown region 'XYZ' for e164: give an ISO 3166 two-letter code such as GB or US"]
+    assert not (tmp_path / "out.tdtp.xml").exists()
 
 
 def test_plugin_import_is_light() -> None:

@@ -17,8 +17,9 @@ rules gets the most severe policy: fail > reject > drop > warn.
 
 ``fail`` stops passing rows on at the first error and raises ``SchemaError`` when the
 stream ends, listing the errors (row, field, rule, value); the sinks write atomically, so
-nothing is written. ``reject`` writes failing rows to an ``error`` packet (see
-``REJECT_FIELDS``) that can be fixed and imported again.
+nothing is written. ``reject`` writes failing rows to an ``error`` packet (the layout is core's,
+``tdtp_core.packet.rejects``) that ``tdtp import`` takes back after a fix; every stream that
+rejects rows gets its own file (``rj.tdtp.xml``, ``rj_2.tdtp.xml``, …).
 """
 
 from __future__ import annotations
@@ -31,22 +32,17 @@ from typing import Any, ClassVar
 
 from tdtp_core.errors import SchemaError
 from tdtp_core.packet import PacketWriter, WriteOptions
+from tdtp_core.packet.rejects import REJECT_FIELDS, REJECT_PACKET_TYPE
 from tdtp_core.packet.writer import save_parts
 from tdtp_core.processors import BaseProcessor, Step, cell_texts
 from tdtp_core.stream import Batch
-from tdtp_core.types import INTEGER, TEXT, Field, Schema
+from tdtp_core.types import Field, Schema
 from tdtp_processor_validate.rules import POLICIES, SEVERITY, Check, Rule, RuleError, build_rule
 
-#: The reject packet's leading fields; the rejected row's own fields follow unchanged.
-REJECT_FIELDS = (
-    Field("reject_row", INTEGER),       # 1-based row number in the validated stream
-    Field("reject_field", TEXT),        # the first failing field
-    Field("reject_rule", TEXT),         # its rule, as written (range:0-150)
-    Field("reject_value", TEXT),        # its value as cell text (NULL for NULL)
-    Field("reject_message", TEXT),      # every failure of the row, "; "-separated
-)
 #: Errors listed in a ``fail`` message before "and N more".
 MAX_LISTED = 10
+#: The extension kept whole when reject files are numbered (``rj_2.tdtp.xml``).
+_PACKET_EXT = ".tdtp.xml"
 
 _POLICY = {"enum": sorted(POLICIES)}
 _RULE_OBJECT = {
@@ -129,6 +125,22 @@ class ValidateProcessor(BaseProcessor):
         self.stop_on_first_error = bool(self.config.get("stop_on_first_error", False))
         #: Counts of the last stream validated: rows, passed, dropped, rejected, warned.
         self.stats: dict[str, int] = {}
+        #: The reject packets written so far, one per stream that rejected rows.
+        self.reject_files: list[Path] = []
+
+    def next_reject_path(self) -> Path:
+        """Where the next reject packet goes: the ``reject`` path for the first stream
+        that rejects rows, then ``NAME_2.tdtp.xml``, ``NAME_3…``, so a command that
+        validates several streams (packet sets, result tables) keeps every stream's
+        rejects instead of overwriting them."""
+        assert self.reject_path is not None
+        n = len(self.reject_files) + 1
+        if n == 1:
+            return self.reject_path
+        name = self.reject_path.name
+        ext = name[-len(_PACKET_EXT):] if name.lower().endswith(_PACKET_EXT) else \
+            self.reject_path.suffix
+        return self.reject_path.with_name(f"{name[:len(name) - len(ext)]}_{n}{ext}")
 
     def bind(self, schema: Schema, table: str) -> Step:
         positions = {name: self.field_index(schema, name, ("rules", name), table)
@@ -215,7 +227,8 @@ class _Run:
     def reject(self, rows: Batch) -> None:
         if self.rejects is None:
             schema = Schema([*REJECT_FIELDS, *self.schema])
-            self.rejects = PacketWriter(schema, self.table, WriteOptions(packet_type="error"))
+            self.rejects = PacketWriter(schema, self.table,
+                                        WriteOptions(packet_type=REJECT_PACKET_TYPE))
         self.rejects.write_batch(rows)
 
     def finish(self) -> None:
@@ -228,13 +241,15 @@ class _Run:
             raise SchemaError(
                 f"validation failed with {self.error_count} error(s): {listed}"
                 + (f"; and {more} more" if more else ""), where=self.table)
+        where = ""
         if self.rejects is not None:
-            assert self.processor.reject_path is not None
+            path = self.processor.next_reject_path()
             with self.rejects:
                 self.rejects.finish()
-                save_parts(self.rejects, self.processor.reject_path)
+                save_parts(self.rejects, path)
+            self.processor.reject_files.append(path)
+            where = f" to {path}"
         if self.counts["dropped"] or self.counts["rejected"]:
-            where = (f" to {self.processor.reject_path}" if self.counts["rejected"] else "")
             sys.stderr.write(
                 f"tdtp: validate: {self.counts['passed']} row(s) passed, "
                 f"{self.counts['dropped']} dropped, {self.counts['rejected']} rejected{where}\n"

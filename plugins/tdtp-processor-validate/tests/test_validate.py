@@ -11,10 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tdtp_processor_validate.processor import REJECT_FIELDS, ValidateProcessor
+from tdtp_processor_validate.processor import ValidateProcessor
 
 from tdtp_core import Field, Schema, TableStream, read_packets
 from tdtp_core.errors import ConfigError, SchemaError
+from tdtp_core.packet.rejects import REJECT_FIELDS
 from tdtp_core.processors import build_chain
 
 
@@ -295,6 +296,24 @@ def test_rejected_rows_can_be_reimported_after_a_fix(tmp_path: Path) -> None:
     again = ValidateProcessor({"rules": {"email": "email"}}).process(
         TableStream.from_rows(SCHEMA, fixed, table="users")).rows()
     assert again == [(2, "fixed2@x.io", 40), (4, "fixed4@x.io", -1)]
+
+
+def test_every_stream_that_rejects_gets_its_own_numbered_file(tmp_path: Path) -> None:
+    processor = ValidateProcessor({"rules": {"email": "email"}, "on_error": "reject",
+                                   "reject": str(tmp_path / "rj.tdtp.xml")})
+    for rows in (ROWS[:2], ROWS[2:3], ROWS[3:]):  # the middle one rejects nothing
+        processor.process(TableStream.from_rows(SCHEMA, rows, table="users")).rows()
+    assert processor.reject_files == [tmp_path / "rj.tdtp.xml", tmp_path / "rj_2.tdtp.xml"]
+    assert [r[5:] for r in read_packets(tmp_path / "rj.tdtp.xml")] == [(2, "bad", 40)]
+    assert [r[5:] for r in read_packets(tmp_path / "rj_2.tdtp.xml")] == [(4, "bad", -1)]
+
+
+def test_numbered_reject_file_keeps_any_extension(tmp_path: Path) -> None:
+    processor = ValidateProcessor({"rules": {"email": "email"}, "on_error": "reject",
+                                   "reject": str(tmp_path / "rejects.xml")})
+    for _ in range(2):
+        processor.process(TableStream.from_rows(SCHEMA, ROWS, table="users")).rows()
+    assert processor.reject_files == [tmp_path / "rejects.xml", tmp_path / "rejects_2.xml"]
 
 
 def test_no_reject_packet_when_nothing_rejected(tmp_path: Path) -> None:
