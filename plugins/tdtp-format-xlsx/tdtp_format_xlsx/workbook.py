@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tdtp_core.errors import ConfigError, SchemaError
 from tdtp_core.formats import check_options
+from tdtp_core.formats.inference import ColumnGuess
 from tdtp_core.formats.schema_json import schema_from_dict, schema_to_dict
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, TableStream
 from tdtp_core.types import BLOB, TEXT, Field, Schema, canonical_type, is_known_type
@@ -334,21 +335,21 @@ def _foreign_plan(path: Path, ws: Any, title: str, header_row: int | None
         header = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True),
                       ())
     names = [cells.cell_text(v).strip() if v is not None else "" for v in header]
-    kinds: list[set[str]] = [set() for _ in names]
+    guesses = [ColumnGuess() for _ in names]
     for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
         for i, v in enumerate(row):
             if v is None or v in cells.ERROR_VALUES:
                 continue
-            while i >= len(kinds):
-                kinds.append(set())
+            while i >= len(guesses):
+                guesses.append(ColumnGuess())
                 names.append("")
-            kinds[i].add(cells.category(v))
-    while names and not names[-1] and not kinds[-1]:
+            guesses[i].add_values((v,))
+    while names and not names[-1] and not guesses[-1].kinds:
         names.pop()
-        kinds.pop()
+        guesses.pop()
     if not names:
         raise SchemaError("the sheet is empty", where=f"{path}: sheet {title!r}")
-    fields = _fields(names, kinds)
+    fields = _fields(names, guesses)
     schema = Schema(fields)
     try:
         schema.validate()
@@ -373,14 +374,14 @@ def _find_header(ws: Any) -> tuple[int, tuple[Any, ...]]:
     return first if first is not None else (1, ())
 
 
-def _fields(names: list[str], kinds: list[set[str]]) -> list[Field]:
+def _fields(names: list[str], guesses: list[ColumnGuess]) -> list[Field]:
     """Fields from header texts: ``name (TYPE) *`` declares, other columns are inferred;
     blank names become the column letter, repeated names get ``_2``, ``_3``."""
     from openpyxl.utils import get_column_letter
 
     fields: list[Field] = []
     seen: set[str] = set()
-    for i, (text, found) in enumerate(zip(names, kinds, strict=True)):
+    for i, (text, guess) in enumerate(zip(names, guesses, strict=True)):
         key = text.endswith(" *")
         body = text[:-2].rstrip() if key else text
         match = _TYPED_HEADER.match(body)
@@ -388,7 +389,7 @@ def _fields(names: list[str], kinds: list[set[str]]) -> list[Field]:
             name = match.group(1).strip() or get_column_letter(i + 1)
             field = Field(name, canonical_type(match.group(2)), key=key)
         else:
-            field = cells.inferred_field(text or get_column_letter(i + 1), found)
+            field = guess.field(text or get_column_letter(i + 1))
         name, n = field.name, 1
         while name in seen:
             n += 1
