@@ -231,11 +231,13 @@ def _saved_schemas(workbook: Workbook, path: Path) -> dict[str, tuple[str, Schem
     return out
 
 
-def sheet_names(path: str | os.PathLike[str]) -> list[str]:
-    """The data sheets of a workbook, in order (tdtp's schema sheet left out)."""
+def sheet_names(path: str | os.PathLike[str], *, visible_only: bool = False) -> list[str]:
+    """The data sheets of a workbook, in order (tdtp's schema sheet left out; with
+    ``visible_only`` the sheets hidden in Excel too)."""
     workbook = _open(Path(path))
     try:
-        return [n for n in workbook.sheetnames if n != SCHEMA_SHEET]
+        return [n for n in workbook.sheetnames if n != SCHEMA_SHEET
+                and (not visible_only or workbook[n].sheet_state == "visible")]
     finally:
         workbook.close()
 
@@ -415,6 +417,8 @@ class XlsxFormat:
     table name saved by tdtp, else the sheet name), ``header_row`` (1-based).
     Write options: ``sheet`` (default: the table name), ``header_types``,
     ``replace_invalid`` (control characters as U+FFFD instead of an error).
+    Several tables: ``table_names`` (the visible sheets), ``read_table``,
+    ``write_tables`` (a sheet per table, named after it).
     """
 
     name = "xlsx"
@@ -427,6 +431,19 @@ class XlsxFormat:
         item = stream if sheet is None else (sheet, stream)
         return [write_workbook(path, [item], header_types=header_types,
                                replace_invalid=replace_invalid)]
+
+    def write_tables(self, streams: Iterable[TableStream], path: Path, *,
+                     header_types: bool = False, replace_invalid: bool = False,
+                     **unknown: Any) -> list[Path]:
+        check_options(self.name, unknown, ())
+        return [write_workbook(path, streams, header_types=header_types,
+                               replace_invalid=replace_invalid)]
+
+    def table_names(self, path: Path) -> list[str]:
+        return sheet_names(path, visible_only=True)
+
+    def read_table(self, path: Path, name: str, **options: Any) -> TableStream:
+        return self.read([path], sheet=name, **options)
 
     def read(self, paths: Sequence[Path], *, sheet: str | None = None,
              table: str | None = None, header_row: int | None = None,
