@@ -6,7 +6,7 @@ friends only save work); ``tdtp_core.testing`` checks conformance at run time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
@@ -40,6 +40,26 @@ class Format(Protocol):
     def read(self, paths: Sequence[Path], **options: Any) -> TableStream: ...
 
     def write(self, stream: TableStream, path: Path, **options: Any) -> list[Path]: ...
+
+
+@runtime_checkable
+class MultiTableFormat(Format, Protocol):
+    """A format one file of which holds several tables (XLSX: a sheet each). The CLI
+    writes several tables into one such file (``tdtp convert a.xml b.xml -o two.xlsx``)
+    and imports every table of one (``tdtp import book.xlsx URL``)."""
+
+    def table_names(self, path: Path) -> list[str]:
+        """The tables ``read_table`` reads by default, in file order."""
+        ...
+
+    def read_table(self, path: Path, name: str, **options: Any) -> TableStream:
+        """One table of the file, by a name from ``table_names``."""
+        ...
+
+    def write_tables(self, streams: Iterable[TableStream], path: Path,
+                     **options: Any) -> list[Path]:
+        """One file holding every stream, each under its table name."""
+        ...
 
 
 @dataclass

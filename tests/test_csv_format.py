@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from pathlib import Path
 
@@ -68,12 +68,94 @@ def test_sidecar_names_table_and_types(written: Path) -> None:
                                     "scale": 2}
 
 
-def test_read_without_sidecar_is_all_text(csv_format: CsvFormat, tmp_path: Path) -> None:
+def test_read_without_sidecar_infers_types(csv_format: CsvFormat, tmp_path: Path) -> None:
     path = tmp_path / "people.csv"
-    path.write_text("id,name\n1,Ann\n2,\n", encoding="utf-8")
+    path.write_text("id,name,born\n1,Ann,2001-02-03\n2,,\n", encoding="utf-8")
     read = csv_format.read([path])
-    assert [f.type for f in read.schema] == ["TEXT", "TEXT"]
-    assert (read.table, read.rows()) == ("people", [("1", "Ann"), ("2", "")])
+    assert [f.type for f in read.schema] == ["INTEGER", "TEXT", "DATE"]
+    assert (read.table, read.rows()) == ("people", [(1, "Ann", date(2001, 2, 3)),
+                                                    (2, "", None)])
+
+
+def test_inference_sees_every_batch(csv_format: CsvFormat, tmp_path: Path) -> None:
+    # A text in the last row makes the column TEXT, though the first batches hold numbers.
+    path = tmp_path / "late.csv"
+    path.write_text("code\n" + "".join(f"{i}\n" for i in range(9)) + "A1\n", encoding="utf-8")
+    read = csv_format.read([path], batch_size=2)
+    assert read.schema[0].type == "TEXT"
+    assert read.rows()[-1] == ("A1",)
+
+
+def test_empty_cell_of_an_inferred_number_is_null(csv_format: CsvFormat,
+                                                  tmp_path: Path) -> None:
+    path = tmp_path / "fix.csv"
+    path.write_text("id,age\n1,31\n2,\n", encoding="utf-8")
+    assert csv_format.read([path]).rows() == [(1, 31), (2, None)]
+
+
+def test_sidecar_is_written_by_default(csv_format: CsvFormat, tmp_path: Path) -> None:
+    [path] = csv_format.write(stream(), tmp_path / "items.csv")
+    assert csv_format.read([path]).schema == SCHEMA
+
+
+def test_no_sidecar_option_removes_a_stale_one(csv_format: CsvFormat, written: Path) -> None:
+    csv_format.write(stream(), written, schema_sidecar=False)
+    assert sorted(p.name for p in written.parent.iterdir()) == ["items.csv"]
+
+
+def test_schema_option_names_the_schema_file(csv_format: CsvFormat, tmp_path: Path) -> None:
+    schema_file = tmp_path / "types.json"
+    [path] = csv_format.write(stream(), tmp_path / "items.csv", schema=schema_file)
+    assert not (tmp_path / "items.csv.schema.json").exists()
+    assert csv_format.read([path], schema=schema_file).rows()[0] == ROWS[0]
+
+
+def test_missing_schema_file_is_config_error(csv_format: CsvFormat, written: Path) -> None:
+    with pytest.raises(ConfigError, match="no such schema file"):
+        csv_format.read([written], schema=written.with_name("nope.json"))
+
+
+def test_no_header_writes_only_rows(csv_format: CsvFormat, tmp_path: Path) -> None:
+    schema = Schema([Field("a", "INTEGER"), Field("b", "TEXT")])
+    [path] = csv_format.write(stream([(1, "x")], schema), tmp_path / "n.csv", header=False)
+    assert path.read_text(encoding="utf-8") == "1,x\n"
+
+
+def test_no_header_round_trip_through_sidecar(csv_format: CsvFormat, tmp_path: Path) -> None:
+    [path] = csv_format.write(stream(), tmp_path / "items.csv", header=False)
+    back = csv_format.read([path], header=False)
+    assert (back.schema, back.rows()) == (SCHEMA, [*ROWS[:2], (*ROWS[2][:5], None)])
+
+
+def test_no_header_without_schema_names_columns(csv_format: CsvFormat, tmp_path: Path) -> None:
+    path = tmp_path / "raw.csv"
+    path.write_text("1,Ann\n2,Bob\n", encoding="utf-8")
+    read = csv_format.read([path], header=False)
+    assert [(f.name, f.type) for f in read.schema] == [("column1", "INTEGER"),
+                                                      ("column2", "TEXT")]
+    assert read.rows() == [(1, "Ann"), (2, "Bob")]
+
+
+def test_headerless_file_read_with_header_hints_the_option(
+    csv_format: CsvFormat, tmp_path: Path
+) -> None:
+    [path] = csv_format.write(stream(), tmp_path / "items.csv", header=False)
+    with pytest.raises(SchemaError, match="without a header row needs header=False"):
+        csv_format.read([path])
+
+
+def test_quoting_none_keeps_quotes_as_text(csv_format: CsvFormat, tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text('name\n"Ann"\n', encoding="utf-8")
+    assert csv_format.read([path], quoting="none").rows() == [('"Ann"',)]
+
+
+def test_quoting_none_refuses_a_cell_with_the_delimiter(
+    csv_format: CsvFormat, tmp_path: Path
+) -> None:
+    with pytest.raises(SchemaError, match=r"row 2: field 'name' holds the delimiter"):
+        csv_format.write(stream(), tmp_path / "q.csv", quoting="none")
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_read_streams_in_batches(csv_format: CsvFormat, tmp_path: Path) -> None:
@@ -87,7 +169,7 @@ def test_read_concatenates_files_with_one_header(csv_format: CsvFormat, tmp_path
     first, second = tmp_path / "a.csv", tmp_path / "b.csv"
     first.write_text("x\n1\n", encoding="utf-8")
     second.write_text("x\n2\n", encoding="utf-8")
-    assert csv_format.read([first, second]).rows() == [("1",), ("2",)]
+    assert csv_format.read([first, second]).rows() == [(1,), (2,)]
 
 
 def test_read_rejects_files_with_other_header(csv_format: CsvFormat, tmp_path: Path) -> None:
@@ -101,7 +183,7 @@ def test_read_rejects_files_with_other_header(csv_format: CsvFormat, tmp_path: P
 def test_read_skips_blank_lines(csv_format: CsvFormat, tmp_path: Path) -> None:
     path = tmp_path / "b.csv"
     path.write_text("x,y\n1,2\n\n3,4\n\n", encoding="utf-8")
-    assert csv_format.read([path]).rows() == [("1", "2"), ("3", "4")]
+    assert csv_format.read([path]).rows() == [(1, 2), (3, 4)]
 
 
 def test_read_skips_utf8_bom(csv_format: CsvFormat, tmp_path: Path) -> None:
@@ -128,6 +210,14 @@ def test_sidecar_not_matching_header_rejected(csv_format: CsvFormat, written: Pa
     written.write_text("id,other\n", encoding="utf-8")
     with pytest.raises(SchemaError, match="do not match the header"):
         csv_format.read([written])
+
+
+def test_wrong_encoding_names_file_and_option(csv_format: CsvFormat, tmp_path: Path) -> None:
+    path = tmp_path / "win.csv"
+    path.write_bytes("name\nЖанна\n".encode("cp1251"))
+    with pytest.raises(SchemaError, match=r"win\.csv: not utf-8 text \(byte 0xc6\); name the "
+                                          r"file's encoding"):
+        csv_format.read([path]).rows()
 
 
 def test_empty_file_rejected(csv_format: CsvFormat, tmp_path: Path) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tdtp_core import audit
-from tdtp_core.cli import options
+from tdtp_core.cli import files, options
 from tdtp_core.cli import processor_options as po
 from tdtp_core.cli.progress import row_progress
 from tdtp_core.errors import ConfigError
@@ -154,6 +154,13 @@ def export(
     compact: options.Compact = False,
     fixed_fields: options.FixedFields = None,
     part_size: options.PartSize = None,
+    sheet: options.Sheet = None,
+    csv_delimiter: options.CsvDelimiter = None,
+    csv_quoting: options.CsvQuoting = None,
+    csv_encoding: options.CsvEncoding = None,
+    csv_no_header: options.CsvNoHeader = False,
+    csv_schema: options.CsvSchema = None,
+    csv_no_schema: options.CsvNoSchema = False,
     mask: po.Mask = None,
     normalize: po.Normalize = None,
     validate: po.Validate = None,
@@ -161,8 +168,8 @@ def export(
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
-    """Export a table (filtered, sorted and paged by the database) to packet files or
-    straight to a broker.
+    """Export a table (filtered, sorted and paged by the database) to packet files, a
+    CSV file or a workbook (by the extension of --output), or straight to a broker.
 
     Examples:
 
@@ -172,11 +179,19 @@ def export(
 
       tdtp export shop report -o r.tdtp.xml --query "SELECT id, total FROM orders"
 
+      tdtp export shop orders -o orders.csv --csv-delimiter ";"
+
       tdtp export shop orders --to "amqp://guest:guest@localhost/%2F?queue=orders"
     """
     chain = po.processor_chain(mask, normalize, validate, process)
     if (output is None) == (to is None):
         raise ConfigError("give exactly one of --output FILE and --to BROKER_URL")
+    csv = files.CsvOptions(csv_delimiter, csv_quoting, csv_encoding, csv_no_header,
+                           csv_schema, csv_no_schema)
+    sink = files.format_of(output) if output is not None else None
+    csv.check_used(sink.name if sink is not None else "broker")
+    if sheet and not files.holds_sheets(sink):
+        raise ConfigError("--sheet names a workbook sheet, and the output is no workbook")
     adapter = open_adapter(url)
     query = _query(where, order_by, limit, offset)
     if sql is not None:
@@ -201,20 +216,29 @@ def export(
                                compact=compact, fixed_fields=options.split_names(fixed_fields),
                                part_size=part_size)
         else:
-            assert output is not None
+            assert output is not None and sink is not None
             with audit.operation("export", source=mask_url(url), target=str(output),
                                  table=stream.table) as entry:
-                parts = _write(counter.watch(stream), output, query=query, compress=compress,
-                               compress_level=compress_level, integrity=integrity,
-                               compact=compact, fixed_fields=fixed_fields,
-                               part_size=part_size)
+                if sink.name == files.PACKET:
+                    parts = _write(counter.watch(stream), output, query=query,
+                                   compress=compress, compress_level=compress_level,
+                                   integrity=integrity, compact=compact,
+                                   fixed_fields=fixed_fields, part_size=part_size)
+                    _audit_parts(entry, parts)
+                    written = [p.path for p in parts if p.path is not None]
+                else:
+                    packet = files.packet_options(
+                        compress=compress, compress_level=compress_level,
+                        integrity=integrity, compact=compact,
+                        fixed_fields=options.split_names(fixed_fields), part_size=part_size)
+                    written = sink.write(counter.watch(stream), output, **files.write_options(
+                        sink, packet, sheet=sheet, csv=csv))
                 entry.rows = counter.rows
-                _audit_parts(entry, parts)
     if to is not None:
         _say(sent.as_dict(), f"Sent {counter.rows} row(s) of {stream.table} to "
              f"{mask_url(to)} as {sent.messages} message(s)", quiet=quiet, json_out=json_out)
         return
-    paths = [str(p.path) for p in parts]
+    paths = [str(p) for p in written]
     _say({"table": stream.table, "rows": counter.rows, "files": paths},
          f"Exported {counter.rows} row(s) of {stream.table} to {', '.join(paths)}",
          quiet=quiet, json_out=json_out)
@@ -232,6 +256,12 @@ def import_packets(
         "--force", help="Import even a packet set the ledger says is already imported.")
     ] = False,
     sheet: options.Sheet = None,
+    csv_delimiter: options.CsvDelimiter = None,
+    csv_quoting: options.CsvQuoting = None,
+    csv_encoding: options.CsvEncoding = None,
+    csv_no_header: options.CsvNoHeader = False,
+    csv_schema: options.CsvSchema = None,
+    csv_no_schema: options.CsvNoSchema = False,
     mask: po.Mask = None,
     normalize: po.Normalize = None,
     validate: po.Validate = None,
@@ -239,11 +269,14 @@ def import_packets(
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
-    """Import packets into a table: each packet set in one transaction, all or nothing.
+    """Import packets, CSV files or a workbook into tables: each packet set (each sheet)
+    in one transaction, all or nothing.
 
-    A set already imported (its MessageIDs are in the target's tdtp_import_ledger table)
-    is skipped unless --force. A reject packet (--validate's on_error: reject) imports
-    as rows of its table, the reject_* fields left out.
+    A workbook with several sheets imports every visible sheet into the table of its
+    name, unless --sheet picks one. A set already imported (its MessageIDs are in the
+    target's tdtp_import_ledger table) is skipped unless --force. A reject packet
+    (--validate's on_error: reject) imports as rows of its table, the reject_* fields
+    left out.
 
     Examples:
 
@@ -251,24 +284,34 @@ def import_packets(
 
       tdtp import orders_part_*_of_3.tdtp.xml shop --strategy copy
 
+      tdtp import people.csv shop --table people --csv-delimiter ";" --create
+
+      tdtp import book.xlsx sqlite:///shop.db --create
+
       tdtp import book.xlsx sqlite:///shop.db --sheet Orders --table orders --create
     """
-    from tdtp_core.cli.packets import packet_sets
+    from tdtp_core.packet.rejects import table_rows
 
     chain = po.processor_chain(mask, normalize, validate, process)
     if len(args) < 2:
         raise typer.BadParameter("give at least one packet file and a database URL")
-    *files, url = args
-    paths = [Path(f) for f in files]
+    *names, url = args
+    paths = [Path(f) for f in names]
     for path in paths:
         if not path.is_file():
             raise typer.BadParameter(f"packet file {path} not found")
+    csv = files.CsvOptions(csv_delimiter, csv_quoting, csv_encoding, csv_no_header,
+                           csv_schema, csv_no_schema)
+    csv.check_used(files.format_of(paths[0]).name)
+    tables = files.sources(paths, sheet=sheet, table=table, csv=csv)
     adapter = open_adapter(url)
     results: list[ImportResult] = []
-    for group in packet_sets(paths):
-        with audit.operation("import", source=", ".join(map(str, group)),
-                             target=mask_url(url)) as entry:
-            stream = apply(_read_source(group, sheet), chain)
+    for source in tables:
+        with audit.operation("import", source=source.label, target=mask_url(url)) as entry:
+            # A reject packet as rows of its table, before any processor sees them (so
+            # --validate checks the table's fields and rejects them without the reject
+            # fields twice).
+            stream = apply(table_rows(source.open()), chain)
             entry.table = table or stream.table
             with row_progress(f"import {entry.table}", partial(_packet_rows, stream),
                               quiet=quiet) as advance:
@@ -285,22 +328,6 @@ def import_packets(
             typer.echo(_import_line(result))
     if json_out:
         typer.echo(json.dumps([_result_dict(r) for r in results]))
-
-
-def _read_source(group: list[Path], sheet: str | None) -> TableStream:
-    """A packet set, or a CSV/XLSX file read through its format (``import book.xlsx``).
-
-    A reject packet gives the rows of its table (the reject fields left out) before any
-    processor sees them, so ``--validate`` on a fixed reject packet checks the table's
-    fields and a new reject packet does not carry the reject fields twice."""
-    from tdtp_core import read_packets
-    from tdtp_core.packet.rejects import table_rows
-    from tdtp_core.plugins import get_host
-
-    fmt = get_host().format_for_path(group[0])
-    if fmt.name == "tdtp":
-        return table_rows(read_packets(*group))
-    return fmt.read(group, **options.file_read_options(group[0], sheet=sheet))
 
 
 def _import_line(result: ImportResult) -> str:

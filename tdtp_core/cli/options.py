@@ -123,10 +123,36 @@ TableName = Annotated[
 ]
 
 
-def file_read_options(path: Path, *, sheet: str | None = None,
-                      table: str | None = None) -> dict[str, str]:
-    """``--sheet``/``--table`` as read options for the format of ``path`` (packets carry
-    their own table name, so they take neither)."""
-    if path.name.lower().endswith((".xml", ".tdtp")):
-        return {}
-    return {k: v for k, v in (("sheet", sheet), ("table", table)) if v}
+_CSV = "CSV files"
+CsvDelimiter = Annotated[
+    str | None,
+    typer.Option("--csv-delimiter", metavar="CHAR", rich_help_panel=_CSV,
+                 help="Cell separator: one character, or \\t for a tab (default ,)."),
+]
+CsvQuoting = Annotated[
+    str | None,
+    typer.Option("--csv-quoting", metavar="MODE", rich_help_panel=_CSV,
+                 help="minimal (default: quote cells that need it), all, or none (quotes "
+                      "are plain characters)."),
+]
+CsvEncoding = Annotated[
+    str | None,
+    typer.Option("--csv-encoding", metavar="CODEC", rich_help_panel=_CSV,
+                 help="Text encoding, e.g. cp1251 (default utf-8; a BOM is skipped)."),
+]
+CsvNoHeader = Annotated[
+    bool,
+    typer.Option("--csv-no-header", rich_help_panel=_CSV,
+                 help="No header row: fields come from the schema, else column1, column2, …"),
+]
+CsvSchema = Annotated[
+    Path | None,
+    typer.Option("--csv-schema", metavar="FILE", dir_okay=False, rich_help_panel=_CSV,
+                 help="Schema JSON of the CSV file, instead of FILE.csv.schema.json: "
+                      "read from it (input) or written to it (output)."),
+]
+CsvNoSchema = Annotated[
+    bool,
+    typer.Option("--csv-no-schema", rich_help_panel=_CSV,
+                 help="Output: write no .schema.json; input: ignore it and infer types."),
+]

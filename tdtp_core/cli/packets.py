@@ -11,12 +11,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from tdtp_core import inspect_packet, read_packets
-from tdtp_core.cli import options
+from tdtp_core.cli import files, options
 from tdtp_core.cli import processor_options as po
 from tdtp_core.cli.main import error_line
 from tdtp_core.errors import ConfigError, TdtpError
 from tdtp_core.formats.schema_json import schema_to_dict
-from tdtp_core.plugins import get_host
 from tdtp_core.processors import apply
 from tdtp_core.values import format_value
 
@@ -199,7 +198,8 @@ def convert(
     inputs: Annotated[
         list[Path],
         typer.Argument(metavar="INPUT", exists=True, dir_okay=False,
-                       help="Packet files (one set), or CSV or XLSX files of one table."),
+                       help="Packet files (one or more sets), CSV files of one table, or a "
+                            "workbook."),
     ],
     output: Annotated[
         Path,
@@ -214,6 +214,12 @@ def convert(
     part_size: options.PartSize = None,
     sheet: options.Sheet = None,
     table: options.TableName = None,
+    csv_delimiter: options.CsvDelimiter = None,
+    csv_quoting: options.CsvQuoting = None,
+    csv_encoding: options.CsvEncoding = None,
+    csv_no_header: options.CsvNoHeader = False,
+    csv_schema: options.CsvSchema = None,
+    csv_no_schema: options.CsvNoSchema = False,
     mask: po.Mask = None,
     normalize: po.Normalize = None,
     validate: po.Validate = None,
@@ -221,46 +227,55 @@ def convert(
     quiet: options.Quiet = False,
     json_out: options.Json = False,
 ) -> None:
-    """Convert a table between files: re-encode packets, or packets to and from CSV.
+    """Convert tables between files: re-encode packets, or packets to and from CSV and
+    workbooks. Several packet sets (or every sheet of a workbook) go to one workbook, a
+    sheet per table.
 
     \b
     Examples:
       tdtp convert users.tdtp.xml -o users.zst.tdtp.xml --compress zstd --integrity
       tdtp convert big.tdtp.xml -o parts/big.tdtp.xml --part-size 1MB
       tdtp convert users.tdtp.xml -o users.csv
+      tdtp convert users.csv -o users.tdtp.xml --csv-delimiter ";" --csv-encoding cp1251
       tdtp convert orders.tdtp.xml -o orders.c.tdtp.xml --compact --fixed-fields region
       tdtp convert users.tdtp.xml -o safe.tdtp.xml --mask email:email --mask phone:phone
       tdtp convert users.tdtp.xml -o users.xlsx --sheet People
+      tdtp convert users.tdtp.xml orders.tdtp.xml -o shop.xlsx
       tdtp convert book.xlsx --sheet Orders --table orders -o orders.tdtp.xml
     """
     chain = po.processor_chain(mask, normalize, validate, process)
-    host = get_host()
-    source_formats = {host.format_for_path(p).name for p in inputs}
-    if len(source_formats) > 1:
-        raise ConfigError(f"inputs mix file formats: {', '.join(sorted(source_formats))}")
-    write_options: dict[str, Any] = {
-        "compress": compress,
-        "compress_level": compress_level if compress else None,
-        "integrity": integrity or None,
-        "compact": compact or None,
-        "fixed_fields": options.split_names(fixed_fields),
-        "part_size": part_size,
-    }
-    given = {k: v for k, v in write_options.items() if v is not None}
-    if sheet and host.format_for_path(output).name == "xlsx":
-        given["sheet"] = sheet
-    read_options = options.file_read_options(inputs[0], sheet=sheet, table=table)
-    stream = apply(host.format_for_path(inputs[0]).read(inputs, **read_options), chain)
+    csv = files.CsvOptions(csv_delimiter, csv_quoting, csv_encoding, csv_no_header,
+                           csv_schema, csv_no_schema)
+    sink = files.format_of(output)
+    csv.check_used(files.format_of(inputs[0]).name, sink.name)
+    tables = files.sources(inputs, sheet=sheet, table=table, csv=csv)
+    packet = files.packet_options(
+        compress=compress, compress_level=compress_level, integrity=integrity,
+        compact=compact, fixed_fields=options.split_names(fixed_fields), part_size=part_size)
     counter = _Counter()
-    written = host.format_for_path(output).write(
-        stream.derive(counter.count(stream.batches())), output, **given
-    )
+    names: list[str] = []
+
+    def opened(source: files.Source) -> TableStream:
+        stream = apply(source.open(), chain)
+        names.append(stream.table)
+        return stream.derive(counter.count(stream.batches()))
+
+    if len(tables) == 1:
+        given = files.write_options(sink, packet, sheet=sheet, csv=csv)
+        written = sink.write(opened(tables[0]), output, **given)
+    else:
+        book = files.multi_table_format(output, len(tables))
+        if sheet:
+            raise ConfigError(f"--sheet names one sheet, but the inputs hold {len(tables)} "
+                              "tables: each goes to a sheet named after its table")
+        given = files.write_options(book, packet, sheet=None, csv=csv)
+        written = book.write_tables((opened(t) for t in tables), output, **given)
     if json_out:
-        typer.echo(json.dumps({"inputs": [str(p) for p in inputs], "table": stream.table,
-                               "rows": counter.rows, "outputs": [str(p) for p in written]},
-                              indent=2))
+        typer.echo(json.dumps({"inputs": [str(p) for p in inputs], "table": ", ".join(names),
+                               "tables": names, "rows": counter.rows,
+                               "outputs": [str(p) for p in written]}, indent=2))
     elif not quiet:
-        typer.echo(f"Wrote {counter.rows} row(s) of {stream.table} to "
+        typer.echo(f"Wrote {counter.rows} row(s) of {', '.join(names)} to "
                    f"{', '.join(str(p) for p in written)}")
 
 

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 from typing import Any
 
@@ -75,4 +76,11 @@ def read_sidecar(path: Path) -> tuple[str | None, Schema]:
 
 
 def write_sidecar(path: Path, schema: Schema, table: str) -> None:
-    path.write_text(json.dumps(schema_to_dict(schema, table), indent=2) + "\n", encoding="utf-8")
+    """Write the schema file through a temporary file, so it is whole or absent."""
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        tmp.write_text(json.dumps(schema_to_dict(schema, table), indent=2) + "\n",
+                       encoding="utf-8")
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)

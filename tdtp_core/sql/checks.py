@@ -90,6 +90,8 @@ def _coercer(src: Field, dst: Field) -> Callable[[Any], Any]:
         if isinstance(value, str):
             if parse is None:
                 raise BadValue("not text")
+            if value == "":  # an empty cell is NULL for every type but text (spec §3.5.2)
+                return None
             value = parse(value)
             if value is NODATE:
                 return None

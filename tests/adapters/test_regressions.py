@@ -122,6 +122,16 @@ def test_empty_text_goes_into_a_not_null_column_as_empty(db: Db) -> None:
     assert content(db.adapter, t) == [(1, "")]
 
 
+def test_empty_text_into_an_integer_column_is_null(sqlite_db: Db) -> None:
+    # A CSV file read without a schema gives TEXT fields; their empty cells mean NULL
+    # to a column of any other type.
+    t = sqlite_db.new_table()
+    run_sql(sqlite_db.adapter, f"CREATE TABLE {t} (id INTEGER PRIMARY KEY, age INTEGER)")
+    texts = Schema([Field("id", "TEXT"), Field("age", "TEXT")])
+    sqlite_db.adapter.write(stream([("1", ""), ("2", "40")], t, texts))
+    assert content(sqlite_db.adapter, t) == [(1, None), (2, 40)]
+
+
 def test_null_into_a_not_null_column_names_the_field(sqlite_db: Db) -> None:
     t = sqlite_db.new_table()
     with _raw_sqlite(sqlite_db.url) as conn:

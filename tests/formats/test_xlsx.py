@@ -29,6 +29,7 @@ from tdtp_format_xlsx.workbook import (
 from tdtp_core import NODATE, Field, Schema, TableStream, read_packets, write_packets
 from tdtp_core.cli.main import main
 from tdtp_core.errors import ConfigError, SchemaError
+from tdtp_core.protocols import MultiTableFormat
 
 TYPES = Schema([
     Field("id", "INTEGER", key=True),
@@ -162,6 +163,28 @@ def test_several_sheets_in_and_out(tmp_path: Path) -> None:
     assert streams[1].rows() == [(7, Decimal("9.90"))]
     assert streams[0].rows() == [(1, "a"), (2, "b")]
     assert XlsxFormat().read([path], sheet="Orders 2024").rows() == [(7, Decimal("9.90"))]
+
+
+def test_is_a_multi_table_format(fmt: XlsxFormat) -> None:
+    assert isinstance(fmt, MultiTableFormat)
+
+
+def test_write_tables_then_read_table_by_name(fmt: XlsxFormat, tmp_path: Path) -> None:
+    schema = Schema([Field("id", "INTEGER")])
+    path = tmp_path / "b.xlsx"
+    fmt.write_tables([TableStream.from_rows(schema, [(1,)], table="a"),
+                      TableStream.from_rows(schema, [(2,)], table="b")], path)
+    assert fmt.table_names(path) == ["a", "b"]
+    assert fmt.read_table(path, "b").rows() == [(2,)]
+
+
+def test_table_names_leave_out_hidden_sheets(fmt: XlsxFormat, tmp_path: Path) -> None:
+    book = Workbook()
+    book.active.title = "Data"
+    book.create_sheet("Lists").sheet_state = "hidden"
+    book.save(tmp_path / "h.xlsx")
+    assert fmt.table_names(tmp_path / "h.xlsx") == ["Data"]
+    assert sheet_names(tmp_path / "h.xlsx") == ["Data", "Lists"]
 
 
 def test_two_tables_one_sheet_is_refused(tmp_path: Path) -> None:

@@ -23,7 +23,7 @@ outputs:
 def test_12_1_output_type_in_any_case_writes(run: Run, tmp_path: Path) -> None:
     (tmp_path / "a.csv").write_text("x\n1\n", encoding="utf-8")
     run(ONE.format(source="file: a.csv", kind="TDTP", dest="o.tdtp.xml")).raise_for_error()
-    assert read_packets(tmp_path / "o.tdtp.xml").rows() == [("1",)]
+    assert read_packets(tmp_path / "o.tdtp.xml").rows() == [(1,)]
     run(ONE.format(source="file: a.csv", kind="XLSX", dest="o.xlsx")).raise_for_error()
     assert (tmp_path / "o.xlsx").exists()  # §8.2.6: xlsx is a supported output
 

@@ -118,7 +118,7 @@ def test_joins_steps_keys_and_computed_types(run: Run, demo_db: str, tmp_path: P
     summary.raise_for_error()
     report = read_packets(tmp_path / "out/report.tdtp.xml")
     assert [(f.name, f.type, f.key) for f in report.schema] == [
-        ("customer", "TEXT", True), ("level", "TEXT", False), ("n", "INTEGER", False),
+        ("customer", "TEXT", True), ("level", "INTEGER", False), ("n", "INTEGER", False),
         ("spent", "DECIMAL", False), ("any_paid", "INTEGER", False)]
     rows = report.rows()
     assert [r[0] for r in rows] == ["Ada", "Grace"]

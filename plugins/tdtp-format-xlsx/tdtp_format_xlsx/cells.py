@@ -43,8 +43,6 @@ from tdtp_core.types import (
     NO_DATE_MARKER,
     NODATE,
     REAL,
-    TEXT,
-    TIMESTAMP,
     Field,
 )
 from tdtp_core.values import text_parser, timestamp_text
@@ -214,43 +212,3 @@ def from_serial(serial: float) -> datetime:
     if not isinstance(value, datetime):
         raise ValueError(serial)
     return value
-
-
-# ------------------------------------------------------------------------- inference
-
-
-def category(value: Any) -> str:
-    """What a cell holds, for choosing the type of a column nobody declared."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, float):
-        return "float"
-    if isinstance(value, datetime):
-        return "date" if value.time() == time(0) else "datetime"
-    if isinstance(value, time):
-        return "time"
-    if isinstance(value, date):
-        return "date"
-    return "str"
-
-
-def inferred_field(name: str, categories: set[str]) -> Field:
-    """The narrowest TDTP type holding every value seen; TEXT when nothing else does."""
-    if not categories or "str" in categories:
-        return Field(name, TEXT)
-    if categories == {"bool"}:
-        return Field(name, BOOLEAN)
-    if categories == {"int"}:
-        return Field(name, INTEGER)
-    if categories <= {"int", "float"}:
-        return Field(name, REAL)
-    if categories == {"date"}:
-        return Field(name, DATE)
-    if categories <= {"date", "datetime"}:
-        return Field(name, TIMESTAMP)
-    if categories == {"time"}:
-        return Field(name, TIMESTAMP, subtype="time")
-    return Field(name, TEXT)
-

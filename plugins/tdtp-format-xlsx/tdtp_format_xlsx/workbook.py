@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from tdtp_core.errors import ConfigError, SchemaError
 from tdtp_core.formats import check_options
+from tdtp_core.formats.inference import ColumnGuess
 from tdtp_core.formats.schema_json import schema_from_dict, schema_to_dict
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, TableStream
 from tdtp_core.types import BLOB, TEXT, Field, Schema, canonical_type, is_known_type
@@ -230,11 +231,13 @@ def _saved_schemas(workbook: Workbook, path: Path) -> dict[str, tuple[str, Schem
     return out
 
 
-def sheet_names(path: str | os.PathLike[str]) -> list[str]:
-    """The data sheets of a workbook, in order (tdtp's schema sheet left out)."""
+def sheet_names(path: str | os.PathLike[str], *, visible_only: bool = False) -> list[str]:
+    """The data sheets of a workbook, in order (tdtp's schema sheet left out; with
+    ``visible_only`` the sheets hidden in Excel too)."""
     workbook = _open(Path(path))
     try:
-        return [n for n in workbook.sheetnames if n != SCHEMA_SHEET]
+        return [n for n in workbook.sheetnames if n != SCHEMA_SHEET
+                and (not visible_only or workbook[n].sheet_state == "visible")]
     finally:
         workbook.close()
 
@@ -334,21 +337,21 @@ def _foreign_plan(path: Path, ws: Any, title: str, header_row: int | None
         header = next(ws.iter_rows(min_row=header_row, max_row=header_row, values_only=True),
                       ())
     names = [cells.cell_text(v).strip() if v is not None else "" for v in header]
-    kinds: list[set[str]] = [set() for _ in names]
+    guesses = [ColumnGuess() for _ in names]
     for row in ws.iter_rows(min_row=header_row + 1, values_only=True):
         for i, v in enumerate(row):
             if v is None or v in cells.ERROR_VALUES:
                 continue
-            while i >= len(kinds):
-                kinds.append(set())
+            while i >= len(guesses):
+                guesses.append(ColumnGuess())
                 names.append("")
-            kinds[i].add(cells.category(v))
-    while names and not names[-1] and not kinds[-1]:
+            guesses[i].add_values((v,))
+    while names and not names[-1] and not guesses[-1].kinds:
         names.pop()
-        kinds.pop()
+        guesses.pop()
     if not names:
         raise SchemaError("the sheet is empty", where=f"{path}: sheet {title!r}")
-    fields = _fields(names, kinds)
+    fields = _fields(names, guesses)
     schema = Schema(fields)
     try:
         schema.validate()
@@ -373,14 +376,14 @@ def _find_header(ws: Any) -> tuple[int, tuple[Any, ...]]:
     return first if first is not None else (1, ())
 
 
-def _fields(names: list[str], kinds: list[set[str]]) -> list[Field]:
+def _fields(names: list[str], guesses: list[ColumnGuess]) -> list[Field]:
     """Fields from header texts: ``name (TYPE) *`` declares, other columns are inferred;
     blank names become the column letter, repeated names get ``_2``, ``_3``."""
     from openpyxl.utils import get_column_letter
 
     fields: list[Field] = []
     seen: set[str] = set()
-    for i, (text, found) in enumerate(zip(names, kinds, strict=True)):
+    for i, (text, guess) in enumerate(zip(names, guesses, strict=True)):
         key = text.endswith(" *")
         body = text[:-2].rstrip() if key else text
         match = _TYPED_HEADER.match(body)
@@ -388,7 +391,7 @@ def _fields(names: list[str], kinds: list[set[str]]) -> list[Field]:
             name = match.group(1).strip() or get_column_letter(i + 1)
             field = Field(name, canonical_type(match.group(2)), key=key)
         else:
-            field = cells.inferred_field(text or get_column_letter(i + 1), found)
+            field = guess.field(text or get_column_letter(i + 1))
         name, n = field.name, 1
         while name in seen:
             n += 1
@@ -414,6 +417,8 @@ class XlsxFormat:
     table name saved by tdtp, else the sheet name), ``header_row`` (1-based).
     Write options: ``sheet`` (default: the table name), ``header_types``,
     ``replace_invalid`` (control characters as U+FFFD instead of an error).
+    Several tables: ``table_names`` (the visible sheets), ``read_table``,
+    ``write_tables`` (a sheet per table, named after it).
     """
 
     name = "xlsx"
@@ -426,6 +431,19 @@ class XlsxFormat:
         item = stream if sheet is None else (sheet, stream)
         return [write_workbook(path, [item], header_types=header_types,
                                replace_invalid=replace_invalid)]
+
+    def write_tables(self, streams: Iterable[TableStream], path: Path, *,
+                     header_types: bool = False, replace_invalid: bool = False,
+                     **unknown: Any) -> list[Path]:
+        check_options(self.name, unknown, ())
+        return [write_workbook(path, streams, header_types=header_types,
+                               replace_invalid=replace_invalid)]
+
+    def table_names(self, path: Path) -> list[str]:
+        return sheet_names(path, visible_only=True)
+
+    def read_table(self, path: Path, name: str, **options: Any) -> TableStream:
+        return self.read([path], sheet=name, **options)
 
     def read(self, paths: Sequence[Path], *, sheet: str | None = None,
              table: str | None = None, header_row: int | None = None,
