@@ -25,6 +25,7 @@ from tdtp_core.packet.reader import version_tuple
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, Row, TableStream
 from tdtp_core.tdtql.ast import Filter, Group, OrderItem, canonical_operator
 from tdtp_core.tdtql.literals import (
+    check_like_field,
     field_index,
     is_unknown,
     like_regex,
@@ -85,12 +86,13 @@ def _compare(i: int, kind: str, op: str, value: Any) -> Predicate:
 
 
 def _like(i: int, field: Field, kind: str, pattern: str, negated: bool) -> Predicate:
+    check_like_field(field)
     match = like_regex(pattern).fullmatch
     if field.is_text:
         if negated:
             return lambda r: (v := r[i]) is not None and match(v) is None
         return lambda r: (v := r[i]) is not None and match(v) is not None
-    encode = column_encoder(field)  # other types match their canonical cell text
+    encode = column_encoder(field)  # INTEGER, BOOLEAN, DATE: their TDTP cell text
 
     def text(v: Any) -> str:
         return encode([v])[0][0]

@@ -96,11 +96,25 @@ def test_between(run: Run, where: str, expected: list[int]) -> None:
     ("name LIKE 'O''B%'", [3]),
     ("name LIKE 'A.n'", []),                  # regex characters are literal
     ("name LIKE '%'", [1, 2, 3, 4, 5, 6]),
-    ("balance LIKE '1500%'", [1, 5]),         # other types match their cell text: 1500.50
-    ("born LIKE '1990-%'", [1, 5]),
+    ("born LIKE '1990-%'", [1, 5]),            # DATE matches its cell text
+    ("id LIKE '_'", [1, 2, 3, 4, 5, 6]),      # so does INTEGER
+    ("active LIKE '1'", [1, 3, 5]),           # and BOOLEAN: 1/0
 ])
 def test_like(run: Run, where: str, expected: list[int]) -> None:
     assert run(where) == expected
+
+
+@pytest.mark.parametrize("where", ["balance LIKE '1500%'", "score NOT LIKE '1%'"])
+def test_like_on_a_number_is_refused(run: Run, where: str) -> None:
+    """Its text differs between databases and packets (DECIMAL 1500.5 in SQLite)."""
+    with pytest.raises(QueryError, match=r"LIKE cannot match (DECIMAL|REAL) field"):
+        run(where)
+
+
+def test_like_on_a_timestamp_is_refused() -> None:
+    stream = TableStream.from_rows(Schema([Field("t", "TIMESTAMP")]), [], table="t")
+    with pytest.raises(QueryError, match="LIKE cannot match TIMESTAMP field 't'"):
+        parse(where="t LIKE '2025%'").apply(stream).rows()
 
 
 @pytest.mark.parametrize(("where", "expected"), [
