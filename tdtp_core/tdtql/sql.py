@@ -30,6 +30,9 @@ A query keeps the same rows on every database and in memory:
   (:func:`~tdtp_core.tdtql.literals.check_like_field`): their text differs between
   databases (``1500.5`` in SQLite, ``1500.50`` in a packet), so no pattern could mean
   the same everywhere; compare them with ``=``, ``<`` or ``BETWEEN``.
+* NaN compares with nothing: PostgreSQL, the one database that stores it, gets
+  ``AND x <> 'NaN'`` after ``<>``, ``>``, ``>=`` and ``NOT IN`` (its NaN is greater than
+  every number); NaN sorts above +Infinity there as in memory.
 * NULLs sort first ascending and last descending, as in memory: the default of SQLite,
   MySQL and SQL Server; PostgreSQL gets ``NULLS FIRST``/``NULLS LAST``.
 * Paging without ORDER BY orders by the primary key (else the first column), so pages
@@ -59,10 +62,23 @@ from tdtp_core.tdtql.literals import (
     parse_literal,
 )
 from tdtp_core.tdtql.query import Query
-from tdtp_core.types import BLOB, BOOLEAN, DATE, DECIMAL, INTEGER, REAL, TEXT, TIMESTAMP, Schema
+from tdtp_core.types import (
+    BLOB,
+    BOOLEAN,
+    DATE,
+    DECIMAL,
+    FLOAT_KINDS,
+    INTEGER,
+    REAL,
+    TEXT,
+    TIMESTAMP,
+    Schema,
+)
 from tdtp_core.types import Field as TdtpField
 
 LIKE_ESCAPE = "/"
+#: Column types that may hold NaN (``Float`` is no ``Numeric`` in SQLAlchemy 2.1).
+_NUMBER_TYPES = (sqltypes.Numeric, sqltypes.Float)
 
 _COMPARE: dict[str, Callable[[Any, Any], ColumnElement[bool]]] = {
     "eq": operator.eq, "ne": operator.ne, "lt": operator.lt,
@@ -275,6 +291,28 @@ def _text_in_mssql(element: _TextIn, compiler: SQLCompiler, **kw: Any) -> str:
     return "(" + " OR ".join(
         f"({column} = {v} AND {column} COLLATE Latin1_General_BIN2 = {v} AND "
         f"{_mssql_length(column)} = {_mssql_length(v)})" for v in values) + ")"
+
+
+class _NotNaN(FunctionElement[bool]):
+    """``test`` on a number column, false for NaN where the column can hold it: in
+    PostgreSQL NaN is greater than every number (``NaN > 1``, ``NaN <> 1``); to TDTQL it
+    compares with nothing."""
+
+    inherit_cache = True
+    name = "tdtp_not_nan"
+    type = _CONDITION
+
+
+@compiles(_NotNaN)
+def _not_nan(element: _NotNaN, compiler: SQLCompiler, **kw: Any) -> str:
+    test, _ = element.clauses
+    return f"({compiler.process(test, **kw)})"
+
+
+@compiles(_NotNaN, "postgresql")
+def _not_nan_pg(element: _NotNaN, compiler: SQLCompiler, **kw: Any) -> str:
+    test, column = _operands(element, compiler, **kw)
+    return f"({test} AND {column} <> 'NaN')"
 
 
 class _DateText(FunctionElement[str]):
@@ -513,7 +551,9 @@ class _Compiler:
             if text:
                 found = _TextIn(operand, *(self.bind(column, v) for v in known))
                 return found if op == "in" else sa.not_(found)
-            return column.in_(known) if op == "in" else column.not_in(known)
+            if op == "in":
+                return column.in_(known)
+            return self.not_nan(column, tfield, column.not_in(known))
         if op == "between":
             low, high = parse_literal(tfield, f.value), parse_literal(tfield, f.value2)
             if is_unknown(low) or is_unknown(high):
@@ -527,7 +567,16 @@ class _Compiler:
             return sa.false()
         if text:
             return _TEXT_COMPARE[op](operand, self.bind(column, value))
-        return _COMPARE[op](column, self.bind(column, value))
+        test = _COMPARE[op](column, self.bind(column, value))
+        return self.not_nan(column, tfield, test) if op in ("ne", "gt", "gte") else test
+
+    @staticmethod
+    def not_nan(column: sa.Column[Any], tfield: TdtpField,
+                test: ColumnElement[bool]) -> ColumnElement[bool]:
+        """``test``, false on NaN for REAL and DECIMAL columns (see :class:`_NotNaN`)."""
+        if tfield.kind in FLOAT_KINDS and isinstance(column.type, _NUMBER_TYPES):
+            return _NotNaN(test, column)
+        return test
 
     @staticmethod
     def like_text(column: sa.Column[Any], tfield: TdtpField) -> ColumnElement[Any]:

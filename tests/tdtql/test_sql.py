@@ -411,3 +411,45 @@ def test_postgres_ignores_a_linguistic_collation(postgres_linguistic: sa.Engine,
     schema = Schema([Field("id", "INTEGER", key=True), Field("city", "TEXT")])
     stream = TableStream.from_rows(schema, LINGUISTIC_ROWS, table="linguistic")
     assert kept == [row[0] for row in query.apply(stream)]
+
+
+NAN_TABLE = sa.Table(
+    "tdtql_nan", sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("x", sa.Float), sa.Column("d", sa.Numeric(10, 2)),
+)
+NAN_ROWS: list[tuple[Any, ...]] = [
+    (1, float("nan"), Decimal("NaN")), (2, 1.0, Decimal("1.00")), (3, None, None),
+    (4, float("inf"), Decimal("2.50")), (5, -1.0, Decimal("-1.00")),
+]
+
+
+@pytest.fixture(scope="module")
+def postgres_nan(postgres_engine: sa.Engine) -> Iterator[sa.Engine]:
+    """PostgreSQL stores NaN (in float8 and numeric), and orders it above every number."""
+    NAN_TABLE.metadata.drop_all(postgres_engine)
+    NAN_TABLE.metadata.create_all(postgres_engine)
+    with postgres_engine.begin() as conn:
+        conn.execute(NAN_TABLE.insert(), [dict(zip(("id", "x", "d"), r, strict=True))
+                                          for r in NAN_ROWS])
+    yield postgres_engine
+    NAN_TABLE.metadata.drop_all(postgres_engine)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kw", [
+    {"where": "x != 1"}, {"where": "x > 0"}, {"where": "x >= -1"}, {"where": "x NOT IN (1)"},
+    {"where": "x < 5"}, {"where": "x BETWEEN 0 AND '+Inf'"}, {"where": "d != 1"},
+    {"where": "d > 0"}, {"where": "d NOT IN (1, 2.5)"}, {"where": "x IS NOT NULL"},
+    {"where": "d IS NULL"}, {"order_by": "x, id"}, {"order_by": "d DESC, id"},
+])
+def test_postgres_nan_compares_with_nothing(postgres_nan: sa.Engine,
+                                            kw: dict[str, Any]) -> None:
+    query = parse(**kw)
+    with postgres_nan.connect() as conn:
+        kept = [r[0] for r in conn.execute(
+            query.to_sqlalchemy(NAN_TABLE).apply(sa.select(NAN_TABLE.c.id)))]
+    schema = Schema([Field("id", "INTEGER", key=True), Field("x", "REAL"),
+                     Field("d", "DECIMAL", precision=10, scale=2)])
+    stream = TableStream.from_rows(schema, NAN_ROWS, table="tdtql_nan")
+    assert kept == [row[0] for row in query.apply(stream)]
