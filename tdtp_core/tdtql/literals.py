@@ -12,7 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from tdtp_core.errors import QueryError, SchemaError
-from tdtp_core.types import BOOLEAN, DATE, INTEGER, NODATE, TEXT, Field, Schema
+from tdtp_core.types import (
+    BLOB,
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INTEGER,
+    NODATE,
+    REAL,
+    TEXT,
+    TIMESTAMP,
+    Field,
+    Schema,
+)
 from tdtp_core.values import parse_value
 
 
@@ -68,8 +81,14 @@ def check_like_field(field: Field) -> None:
     depending on where the query runs."""
     if field.kind in LIKE_KINDS and not field.is_time:
         return
-    kind = "time-of-day" if field.is_time else field.kind
+    # Named by class: a database column says TIMESTAMP where the packet says DATETIME.
+    what = ("a time of day" if field.is_time else _LIKE_REFUSED.get(field.kind)
+            or f"type {field.kind}")
     raise QueryError(
-        f"LIKE cannot match {kind} field {field.name!r}: its text differs between "
+        f"LIKE cannot match field {field.name!r} ({what}): its text differs between "
         "databases and packets; compare it with =, <, > or BETWEEN instead"
     )
+
+
+_LIKE_REFUSED = {REAL: "a number", DECIMAL: "a number", DATETIME: "a date-time",
+                 TIMESTAMP: "a date-time", BLOB: "binary"}

@@ -107,13 +107,13 @@ def test_like(run: Run, where: str, expected: list[int]) -> None:
 @pytest.mark.parametrize("where", ["balance LIKE '1500%'", "score NOT LIKE '1%'"])
 def test_like_on_a_number_is_refused(run: Run, where: str) -> None:
     """Its text differs between databases and packets (DECIMAL 1500.5 in SQLite)."""
-    with pytest.raises(QueryError, match=r"LIKE cannot match (DECIMAL|REAL) field"):
+    with pytest.raises(QueryError, match=r"LIKE cannot match field '(balance|score)' \(a number\)"):
         run(where)
 
 
 def test_like_on_a_timestamp_is_refused() -> None:
     stream = TableStream.from_rows(Schema([Field("t", "TIMESTAMP")]), [], table="t")
-    with pytest.raises(QueryError, match="LIKE cannot match TIMESTAMP field 't'"):
+    with pytest.raises(QueryError, match=r"LIKE cannot match field 't' \(a date-time\)"):
         parse(where="t LIKE '2025%'").apply(stream).rows()
 
 

@@ -188,12 +188,12 @@ def test_text_conditions_are_not_compared_with_one(dialect: str) -> None:
     assert ") = 1" not in sql
 
 
-@pytest.mark.parametrize(("where", "kind"), [("balance LIKE '%.50'", "DECIMAL"),
-                                             ("score NOT LIKE '1%'", "REAL")])
-def test_like_on_a_number_is_refused_as_in_memory(where: str, kind: str) -> None:
-    with pytest.raises(QueryError, match=f"LIKE cannot match {kind} field"):
+@pytest.mark.parametrize("where", ["balance LIKE '%.50'", "score NOT LIKE '1%'"])
+def test_like_on_a_number_is_refused_as_in_memory(where: str) -> None:
+    refusal = r"LIKE cannot match field '\w+' \(a number\)"
+    with pytest.raises(QueryError, match=refusal):
         parse(where=where).to_sqlalchemy(ITEMS)
-    with pytest.raises(QueryError, match=f"LIKE cannot match {kind} field"):
+    with pytest.raises(QueryError, match=refusal):
         in_memory(parse(where=where))
 
 
