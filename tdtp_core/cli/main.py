@@ -57,7 +57,7 @@ CORE_COMMANDS: dict[str, CoreCommand] = {
     "convert": CoreCommand(_PACKETS, "Re-write packets (compress, compact, split) or as CSV."),
     "filter": CoreCommand(_QUERY, "Filter the rows of packets with a TDTQL query."),
     "request": CoreCommand(_QUERY, "Write a request packet carrying a TDTQL query."),
-    "answer": CoreCommand(_QUERY, "Answer a request packet from a database."),
+    "answer": CoreCommand(_QUERY, "Answer a request packet from packets or a database."),
     "send": CoreCommand(_BROKERS, "Publish packets to a message broker, one message per part."),
     "listen": CoreCommand(_BROKERS, "Import packet sets from a broker as they arrive."),
     "receive": CoreCommand(_BROKERS, "Write the packets waiting on a broker to files."),

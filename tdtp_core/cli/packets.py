@@ -77,7 +77,35 @@ def _describe(stream: TableStream) -> dict[str, Any]:
         "compact": first.data.compact,
         "integrity": first.root_xxh3 is not None,
         "schema": schema_to_dict(stream.schema, stream.table)["fields"],
+        **_query_facts(stream),
     }
+
+
+def _query_facts(stream: TableStream) -> dict[str, Any]:
+    """A request's ``Query`` and a response's ``QueryContext``, as TDTQL text and counts."""
+    from tdtp_core.tdtql.text import describe_context, describe_query
+
+    facts: dict[str, Any] = {}
+    if stream.query is not None:
+        facts["query"] = describe_query(stream.query)
+    if stream.query_context is not None:
+        facts["query_context"] = describe_context(stream.query_context)
+    return facts
+
+
+def _query_lines(query: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [(key.replace("_", " "), ", ".join(value) if key == "fields" else value)
+            for key, value in query.items()]
+
+
+def _context_lines(context: dict[str, Any]) -> list[tuple[str, Any]]:
+    counts = (f"{context['returned_records']} returned of {context['matched_records']} "
+              f"matched ({context['total_records']} in the table)"
+              if "returned_records" in context else None)
+    if counts and context["more_available"]:
+        counts += f", more from offset {context['next_offset']}"
+    answered = _query_lines(context.get("query", {}))
+    return [(f"answered {label}", value) for label, value in answered] + [("results", counts)]
 
 
 def _files(files: list[str]) -> str:
@@ -97,7 +125,8 @@ def show(
     rows: Annotated[int, typer.Option("--rows", "-n", min=0, help="Rows to show.")] = 10,
     json_out: options.Json = False,
 ) -> None:
-    """Show a packet's header, schema and first rows.
+    """Show a packet's header, schema and first rows (and the query a request asks or a
+    response answered).
 
     \b
     Examples:
@@ -134,6 +163,8 @@ def _print_set(info: dict[str, Any]) -> None:
         ("compact", "yes" if info["compact"] else None),
         ("integrity", "xxh3" if info["integrity"] else None),
     ]
+    facts += _query_lines(info.get("query", {}))
+    facts += _context_lines(info["query_context"]) if "query_context" in info else []
     for label, value in facts:
         if value is not None:
             console.print(f"  {label}: {value}", highlight=False, markup=False)

@@ -311,12 +311,20 @@ class PacketWriter:
         )
 
     def _part_schema(self, flags: Sequence[int]) -> tuple[Schema, str]:
-        """The part's schema with the special values its rows use (spec §5.4)."""
+        """The part's schema with the special values its rows use (spec §5.4).
+
+        Every TEXT field but a key declares the Null marker, NULLs or not: without one,
+        a v1.0 packet's empty TEXT cells are the legacy NULL to queries (spec §2.4), and
+        ours are empty strings."""
+        fields_flags = [
+            (f, fl | HAS_NULL if f.is_text and not f.key else fl)
+            for f, fl in zip(self.part_schema.fields, flags, strict=True)
+        ]
         null_marker = NULL_MARKER
-        if any(f & HAS_MARKER_TEXT and f & HAS_NULL for f in flags):
+        if any(fl & HAS_MARKER_TEXT and fl & HAS_NULL for _, fl in fields_flags):
             null_marker = f"[NULL:{secrets.token_hex(4)}]"
         fields: list[Field] = []
-        for f, fl in zip(self.part_schema.fields, flags, strict=True):
+        for f, fl in fields_flags:
             sv = None
             if fl & (HAS_NULL | HAS_NAN | HAS_INF | HAS_NEG_INF | HAS_NO_DATE):
                 sv = SpecialValues(

@@ -6,9 +6,11 @@ two-valued AND/OR of "this comparison is TRUE": unknown and false both drop the 
 each comparison is compiled to a predicate that is true only when SQL would say TRUE.
 
 Values are the stream's Python values (markers already decoded by the reader). NULL,
-NaN and the "no date" marker make a comparison unknown. Field indexes and literals are
-resolved once; the per-row work is one closure call per condition, and the conditions of
-the top AND are chained ``filter`` iterators (C loops), so a row stops at the first miss.
+NaN and the "no date" marker make a comparison unknown; so does ``""`` in the TEXT fields
+of legacy packets (:func:`legacy_empty_fields`), where it is the only NULL there is.
+Field indexes and literals are resolved once; the per-row work is one closure call per
+condition, and the conditions of the top AND are chained ``filter`` iterators (C loops),
+so a row stops at the first miss.
 """
 
 from __future__ import annotations
@@ -19,9 +21,11 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import Any
 
 from tdtp_core.errors import QueryError
+from tdtp_core.packet.reader import version_tuple
 from tdtp_core.stream import DEFAULT_BATCH_SIZE, Batch, Row, TableStream
 from tdtp_core.tdtql.ast import Filter, Group, OrderItem, canonical_operator
 from tdtp_core.tdtql.literals import (
+    check_like_field,
     field_index,
     is_unknown,
     like_regex,
@@ -82,12 +86,13 @@ def _compare(i: int, kind: str, op: str, value: Any) -> Predicate:
 
 
 def _like(i: int, field: Field, kind: str, pattern: str, negated: bool) -> Predicate:
+    check_like_field(field)
     match = like_regex(pattern).fullmatch
     if field.is_text:
         if negated:
             return lambda r: (v := r[i]) is not None and match(v) is None
         return lambda r: (v := r[i]) is not None and match(v) is not None
-    encode = column_encoder(field)  # other types match their canonical cell text
+    encode = column_encoder(field)  # INTEGER, BOOLEAN, DATE: their TDTP cell text
 
     def text(v: Any) -> str:
         return encode([v])[0][0]
@@ -107,10 +112,10 @@ def _in(i: int, field: Field, kind: str, value: str, negated: bool) -> Predicate
     return _known(i, kind, lambda v: v not in known)
 
 
-def _is_null(i: int, kind: str, empty_is_null: bool, negated: bool) -> Predicate:
+def _is_null(i: int, kind: str, negated: bool) -> Predicate:
     test: Predicate
-    if empty_is_null:
-        test = lambda r: (v := r[i]) is None or v == ""  # noqa: E731
+    if kind == "empty":
+        test = lambda r: not r[i]  # noqa: E731 - None or ""
     elif kind == "date":
         test = lambda r: (v := r[i]) is None or v is NODATE  # noqa: E731
     elif negated:
@@ -118,6 +123,13 @@ def _is_null(i: int, kind: str, empty_is_null: bool, negated: bool) -> Predicate
     else:
         return lambda r: r[i] is None
     return (lambda r: not test(r)) if negated else test
+
+
+def _not_empty(i: int, test: Predicate) -> Predicate:
+    """``test`` where an empty cell is NULL: such a row makes every comparison unknown."""
+    if test is _never:
+        return _never
+    return lambda r: r[i] != "" and test(r)
 
 
 def _all(preds: Sequence[Predicate]) -> Predicate:
@@ -162,10 +174,17 @@ class _Compiler:
     def condition(self, f: Filter) -> Predicate:
         op = canonical_operator(f.operator)
         i = field_index(self.schema, f.field)
+        if op in ("is_null", "is_not_null"):
+            return _is_null(i, self.kind(i), op == "is_not_null")
+        test = self.comparison(f, op, i)
+        return _not_empty(i, test) if i in self.empty_is_null else test
+
+    def kind(self, i: int) -> str:
+        return "empty" if i in self.empty_is_null else _kind_of(self.schema[i])
+
+    def comparison(self, f: Filter, op: str, i: int) -> Predicate:
         field = self.schema[i]
         kind = _kind_of(field)
-        if op in ("is_null", "is_not_null"):
-            return _is_null(i, kind, i in self.empty_is_null, op == "is_not_null")
         if op in ("like", "not_like"):
             return _like(i, field, kind, f.value, op == "not_like")
         if op in ("in", "not_in"):
@@ -199,8 +218,8 @@ def compile_filter(filters: Group | None, schema: Schema, *,
                    empty_is_null: frozenset[int] = frozenset()) -> list[Predicate]:
     """The conditions a row must all pass (an empty list keeps every row).
 
-    ``empty_is_null``: indexes of fields where IS NULL also matches ``""``
-    (see :func:`legacy_empty_fields`).
+    ``empty_is_null``: indexes of TEXT fields where ``""`` is NULL, for IS NULL and
+    every comparison alike (see :func:`legacy_empty_fields`).
     """
     if filters is None:
         return []
@@ -215,16 +234,20 @@ def compile_filter(filters: Group | None, schema: Schema, *,
 
 
 def legacy_empty_fields(stream: TableStream) -> frozenset[int]:
-    """TEXT fields of a packet that declare no Null marker: there the protocol cannot tell
-    NULL from ``""`` (spec §2.4), so, like the reference, IS NULL takes ``""`` for NULL.
-    Fields with a marker, and streams not read from a packet, keep SQL's distinction."""
+    """Indexes of the TEXT fields whose empty cells are NULL to the query: the non-key
+    ones that declare no Null marker in a packet older than v1.3.1 (which brought
+    SpecialValues, spec §5). Such a field has no other way to write NULL (spec §2.4), and
+    the reference filter reads ``""`` there as NULL. Everywhere else ``""`` is the empty
+    string the reader decodes and a database stores; tdtp's writer declares a Null marker
+    on every non-key TEXT field, so packets it writes are never legacy."""
     packet_schema = stream.metadata.get("packet_schema")
-    if not isinstance(packet_schema, Schema):
+    version = stream.metadata.get("version")
+    if not isinstance(packet_schema, Schema) or not isinstance(version, str) \
+            or version_tuple(version) >= (1, 3, 1):
         return frozenset()
-    return frozenset(
-        i for i, f in enumerate(packet_schema)
-        if f.is_text and not (f.special_values and f.special_values.null is not None)
-    )
+    legacy = {f.name for f in packet_schema if f.is_text and not f.key
+              and not (f.special_values and f.special_values.null is not None)}
+    return frozenset(i for i, f in enumerate(stream.schema) if f.name in legacy)
 
 
 # ------------------------------------------------------------------------- sorting
@@ -237,6 +260,8 @@ def _null_safe_key(i: int, kind: str) -> SortKey:
         return lambda r: (0, 0) if (v := r[i]) is None else (1, v) if v == v else (2, 0)
     if kind == "date":
         return lambda r: (0, 0) if (v := r[i]) is None or v is NODATE else (1, v)
+    if kind == "empty":
+        return lambda r: (1, v) if (v := r[i]) else (0, "")
     return lambda r: ((v := r[i]) is not None, v)
 
 
@@ -248,15 +273,20 @@ def _sort_key(rows: list[Row], i: int, kind: str) -> SortKey:
         plain = all(v == v for v in column)
     elif plain and kind == "date":
         plain = NODATE not in column
+    elif plain and kind == "empty":
+        plain = "" not in column
     return operator.itemgetter(i) if plain else _null_safe_key(i, kind)
 
 
-def compile_sort(order_by: Sequence[OrderItem], schema: Schema) -> list[tuple[int, str, bool]]:
-    """(field index, value kind, descending) per sort key."""
+def compile_sort(order_by: Sequence[OrderItem], schema: Schema, *,
+                 empty_is_null: frozenset[int] = frozenset()) -> list[tuple[int, str, bool]]:
+    """(field index, value kind, descending) per sort key; ``empty_is_null`` as for
+    :func:`compile_filter` (there ``""`` sorts with the NULLs)."""
     keys = []
     for item in order_by:
         i = field_index(schema, item.field)
-        keys.append((i, _kind_of(schema[i]), item.descending))
+        kind = "empty" if i in empty_is_null else _kind_of(schema[i])
+        keys.append((i, kind, item.descending))
     return keys
 
 
@@ -352,8 +382,9 @@ def _sorted_page(batches: Iterable[Batch], keys: list[tuple[int, str, bool]],
 def execute(query: Query, stream: TableStream) -> TableStream:
     """See :meth:`Query.apply`."""
     schema = stream.schema
-    conditions = compile_filter(query.filters, schema, empty_is_null=legacy_empty_fields(stream))
-    keys = compile_sort(query.order_by, schema)
+    legacy = legacy_empty_fields(stream)
+    conditions = compile_filter(query.filters, schema, empty_is_null=legacy)
+    keys = compile_sort(query.order_by, schema, empty_is_null=legacy)
     out_schema, project = _projection(query.fields, schema)
     context = QueryContext(original_query=query)
     counts = _Counts()

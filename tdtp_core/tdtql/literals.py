@@ -12,7 +12,20 @@ from decimal import Decimal
 from typing import Any
 
 from tdtp_core.errors import QueryError, SchemaError
-from tdtp_core.types import NODATE, Field, Schema
+from tdtp_core.types import (
+    BLOB,
+    BOOLEAN,
+    DATE,
+    DATETIME,
+    DECIMAL,
+    INTEGER,
+    NODATE,
+    REAL,
+    TEXT,
+    TIMESTAMP,
+    Field,
+    Schema,
+)
 from tdtp_core.values import parse_value
 
 
@@ -55,3 +68,27 @@ def like_regex(pattern: str) -> re.Pattern[str]:
     character; DOTALL so ``%`` spans newlines as it does in SQL."""
     parts = [".*" if ch == "%" else "." if ch == "_" else re.escape(ch) for ch in pattern]
     return re.compile("".join(parts), re.DOTALL)
+
+
+#: Field types LIKE matches by their TDTP cell text (``1``/``0`` for BOOLEAN, ``YYYY-MM-DD``
+#: for DATE): text every database renders exactly as a packet holds it.
+LIKE_KINDS = frozenset({TEXT, INTEGER, BOOLEAN, DATE})
+
+
+def check_like_field(field: Field) -> None:
+    """Refuse LIKE on a field whose text differs between packets and databases (REAL,
+    DECIMAL, timestamps, times of day, BLOB): the same pattern would keep other rows
+    depending on where the query runs."""
+    if field.kind in LIKE_KINDS and not field.is_time:
+        return
+    # Named by class: a database column says TIMESTAMP where the packet says DATETIME.
+    what = ("a time of day" if field.is_time else _LIKE_REFUSED.get(field.kind)
+            or f"type {field.kind}")
+    raise QueryError(
+        f"LIKE cannot match field {field.name!r} ({what}): its text differs between "
+        "databases and packets; compare it with =, <, > or BETWEEN instead"
+    )
+
+
+_LIKE_REFUSED = {REAL: "a number", DECIMAL: "a number", DATETIME: "a date-time",
+                 TIMESTAMP: "a date-time", BLOB: "binary"}

@@ -45,7 +45,7 @@ _COMPARISONS = {"=": "eq", "!=": "ne", "<>": "ne", "<": "lt", "<=": "lte", ">": 
 
 class _Parser:
     def __init__(self, text: str, label: str) -> None:
-        self.tokens = tokenize(text, label)
+        self.tokens = tokenize(text)
         self.label = label
         self.i = 0
 
@@ -61,6 +61,10 @@ class _Parser:
 
     def error(self, expected: str) -> QueryError:
         tok = self.tok
+        if tok.kind is Kind.ERROR and tok.unexpected:
+            return syntax_error(tok.pos, f"{tok.text}; expected {expected}", self.label)
+        if tok.kind is Kind.ERROR:
+            return syntax_error(tok.pos, tok.text, self.label)
         return syntax_error(tok.pos, f"expected {expected}, found {tok.describe()}", self.label)
 
     def accept(self, word: str) -> bool:

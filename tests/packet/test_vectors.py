@@ -287,7 +287,8 @@ def test_written_packet_is_one_line_after_prolog(users_packet: str) -> None:
 
 
 def test_written_packet_matches_the_reference_form(users_packet: str) -> None:
-    """Spec §1.14 byte for byte, except the random MessageID and the clock."""
+    """Spec §1.14 byte for byte, except the random MessageID, the clock and the Null
+    marker every non-key TEXT field declares (so its empty cells are not legacy NULLs)."""
     year = datetime.now(UTC).year
     expected = re.escape(
         PROLOG
@@ -296,7 +297,8 @@ def test_written_packet_matches_the_reference_form(users_packet: str) -> None:
         "<TotalParts>1</TotalParts><RecordsInPart>2</RecordsInPart>"
         "<Timestamp>@TS@</Timestamp></Header>"
         '<Schema><Field name="id" type="INTEGER" key="true"></Field>'
-        '<Field name="name" type="TEXT" length="100"></Field></Schema>'
+        '<Field name="name" type="TEXT" length="100">'
+        '<SpecialValues><Null marker="[NULL]"></Null></SpecialValues></Field></Schema>'
         "<Data><R>1|Alice</R><R>2|Bob</R></Data></DataPacket>"
     )
     expected = expected.replace("@ID@", rf"REF-({year}|{year - 1})-[0-9a-f]{{8}}-P1")
@@ -465,7 +467,10 @@ def test_written_integrity_packet_hashes_its_rows(users_schema: Schema) -> None:
     info = parse_packet(data)
     salt = info.header.message_id.encode()
     assert info.version == "1.4"
-    assert info.schema_xxh3 == xxhash.xxh3_128_hexdigest(salt + VECTOR_SCHEMA.encode())
+    written_schema = VECTOR_SCHEMA.replace(
+        '"100"></Field>', '"100"><SpecialValues><Null marker="[NULL]"></Null></SpecialValues>'
+        '</Field>')
+    assert info.schema_xxh3 == xxhash.xxh3_128_hexdigest(salt + written_schema.encode())
     assert info.data.xxh3 == xxhash.xxh3_128_hexdigest(salt + b"1|Alice\n2|Bob\n")
     assert info.root_xxh3 == xxhash.xxh3_128_hexdigest(
         f"{info.schema_xxh3}|{info.data.xxh3}".encode())
@@ -580,7 +585,7 @@ def test_compact_underscore_field_is_renamed_and_fixed() -> None:
     schema = Schema([Field("_dept", "TEXT"), Field("name", "TEXT")])
     rows = [("Sales", "Ann"), ("Sales", "Bob"), ("Sales", "Cara"), ("IT", "Dan"), ("IT", "Eve")]
     (data,) = encode_packets(TableStream.from_rows(schema, rows, table="t"), compact=True)
-    assert b'<Field name="dept" type="TEXT" fixed="true"></Field>' in data
+    assert b'<Field name="dept" type="TEXT" fixed="true"><SpecialValues>' in data
     assert b"<R>Sales|Ann</R><R>|Bob</R>" in data
     stream = read_packets(data)
     assert stream.schema.names == ["dept", "name"]
@@ -819,6 +824,32 @@ def test_read_cell_value(
     fields = f'<Field name="v" type="{type_}"{attrs}></Field>'
     rows = read_packets(make_packet(fields=fields, rows=[text])).rows()
     assert_rows_equal([(value,)], rows)
+
+
+# ------------------------------------------------- §2.4 empty TEXT versus NULL, written
+
+
+def _written_schema(rows: list[tuple[Any, ...]], key: bool = False) -> Any:
+    schema = Schema([Field("id", "INTEGER"), Field("c", "TEXT", key=key)])
+    (data,) = encode_packets(TableStream.from_rows(schema, rows, table="t"))
+    return parse_packet(data).schema.fields[1]
+
+
+def test_text_without_nulls_declares_the_null_marker() -> None:
+    """Without a marker a v1.0 packet's ``""`` is the legacy NULL to queries."""
+    assert _written_schema([(1, ""), (2, "x")]).special_values == SpecialValues(null="[NULL]")
+
+
+def test_text_key_declares_no_null_marker() -> None:
+    assert _written_schema([(1, ""), (2, "x")], key=True).special_values is None
+
+
+def test_marker_text_without_nulls_reads_back_as_text() -> None:
+    """The declared marker must not turn a literal ``[NULL]`` cell into NULL."""
+    schema = Schema([Field("id", "INTEGER"), Field("c", "TEXT")])
+    rows = [(1, "[NULL]"), (2, "")]
+    data = encode_packets(TableStream.from_rows(schema, rows, table="t"))
+    assert read_packets(*data).rows() == rows
 
 
 # ------------------------------------------------------- §6.7 dictionary, DECISIONS 7

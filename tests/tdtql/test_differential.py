@@ -1,15 +1,20 @@
 """Differential test: random tables and random text queries, run in memory and, through
-the SQLAlchemy compiler, by SQLite; the rows kept, their order and the counts must agree.
+the SQLAlchemy compiler, by SQLite (and PostgreSQL when it is there); the rows kept,
+their order and the counts must agree, and so must a refusal (the same query error).
 
-Value domains are chosen where SQLite can store the value faithfully:
+Value domains are chosen where the database can store the value faithfully:
 
-* REAL: finite and ±inf in column ``r``. SQLite stores NaN as NULL, so NaN lives in
-  its own column ``n`` that is only compared (unknown on both sides), never tested with
-  IS NULL and never sorted on (in memory NaN sorts above +inf, in SQLite with NULLs).
+* REAL: finite and ±inf in column ``r``; NaN in its own column ``n``. SQLite stores NaN
+  as NULL, so there ``n`` is only compared (unknown on both sides), never tested with IS
+  NULL nor sorted on; PostgreSQL keeps NaN, so there ``n`` is sorted and NULL-tested too.
 * DECIMAL: two places, at most 14 significant digits (SQLite compares them as doubles,
   which keeps order and equality in that range).
-* TEXT: any Unicode but surrogates and U+0000; LIKE runs case-sensitive (the pragma).
-* Dates and timestamps in years 1–9999; aware timestamps in UTC (SQLite keeps no offset).
+* TEXT: any Unicode but surrogates and U+0000; LIKE runs case-sensitive (the pragma), and
+  its patterns swap the case of letters, so a case-insensitive LIKE would show.
+* LIKE is drawn on every field: it matches the cell text of TEXT, INTEGER, BOOLEAN and
+  DATE, and both sides must refuse it on the others.
+* Dates, DATETIME and timestamps in years 1–9999, with the "no date" value, which a
+  database holds as NULL; aware timestamps in UTC (SQLite keeps no offset).
 * Every ORDER BY ends with ``id``: SQL sorts are not stable, so ties need a last key.
 """
 
@@ -27,7 +32,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tdtp_core import Field, Schema, TableStream
+from tdtp_core.errors import QueryError
 from tdtp_core.tdtql import parse
+from tdtp_core.types import NODATE
 from tdtp_core.values import format_value
 
 from .conftest import sqlite_engine
@@ -41,6 +48,7 @@ FIELDS = [
     (Field("t", "TEXT"), sa.Text),
     (Field("b", "BOOLEAN"), sa.Boolean),
     (Field("dt", "DATE"), sa.Date),
+    (Field("dtm", "DATETIME"), sa.DateTime),
     (Field("ts", "TIMESTAMP"), sa.DateTime),
     (Field("tz", "TIMESTAMP", timezone="UTC"), sa.DateTime(timezone=True)),
     (Field("tm", "TIMESTAMP", subtype="time"), sa.Time),
@@ -49,13 +57,13 @@ FIELDS = [
 SCHEMA = Schema(f for f, _ in FIELDS)
 METADATA = sa.MetaData()
 TABLE = sa.Table(
-    "diff", METADATA,
+    "tdtql_diff", METADATA,
     *(sa.Column(f.name, t, primary_key=f.key, autoincrement=False) for f, t in FIELDS),
 )
 BY_NAME = {f.name: f for f, _ in FIELDS}
 
-SORTABLE = [name for name in BY_NAME if name != "n"]
-NULL_TESTABLE = [name for name in BY_NAME if name != "n"]
+#: SQLite stores NaN as NULL: there the NaN column is neither sorted on nor NULL-tested.
+WITHOUT_NAN = [name for name in BY_NAME if name != "n"]
 
 TEXT = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
                max_size=5) | st.text("aAbB%_[/\\' \n,", max_size=4)
@@ -69,8 +77,9 @@ VALUES: dict[str, st.SearchStrategy[Any]] = {
     | st.sampled_from([Decimal("0.00"), Decimal("1.10"), Decimal("1.1"), Decimal("-2")]),
     "t": TEXT,
     "b": st.booleans(),
-    "dt": st.dates(),
-    "ts": st.datetimes(),
+    "dt": st.dates() | st.just(NODATE),
+    "dtm": st.datetimes() | st.just(NODATE),
+    "ts": st.datetimes() | st.just(NODATE),
     "tz": st.datetimes(timezones=st.just(UTC)),
     "tm": st.times(),
     "bl": st.binary(max_size=3),
@@ -88,8 +97,7 @@ def tables(draw: st.DrawFn) -> list[tuple[Any, ...]]:
 
 
 def literal(field: Field, value: Any) -> str:
-    text = value if isinstance(value, str) else "" if value is None else format_value(field, value)
-    return "'" + text.replace("'", "''") + "'"
+    return "'" + cell_text(field, value).replace("'", "''") + "'"
 
 
 @st.composite
@@ -102,35 +110,45 @@ def value_of(draw: st.DrawFn, name: str, rows: list[tuple[Any, ...]]) -> str:
     return literal(BY_NAME[name], value)
 
 
+def cell_text(field: Field, value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None else format_value(field,
+                                                                                      value)
+
+
 @st.composite
-def like_pattern(draw: st.DrawFn, rows: list[tuple[Any, ...]]) -> str:
-    base = draw(st.sampled_from([r[5] for r in rows if r[5] is not None] or [""]) | TEXT)
-    chars = [draw(st.sampled_from([c, c, "%", "_"])) for c in base]
+def like_pattern(draw: st.DrawFn, name: str, rows: list[tuple[Any, ...]]) -> str:
+    """Often a cell's text with wildcards put in and letters' case sometimes swapped."""
+    index = list(BY_NAME).index(name)
+    present = [cell_text(BY_NAME[name], r[index]) for r in rows if r[index] is not None]
+    base = draw(st.sampled_from(present or [""]) | TEXT)
+    chars = [draw(st.sampled_from([c, c, c.swapcase(), "%", "_"])) for c in base]
     if draw(st.booleans()):
         chars.append("%")
     return "'" + "".join(chars).replace("'", "''") + "'"
 
 
 @st.composite
-def condition(draw: st.DrawFn, rows: list[tuple[Any, ...]], depth: int = 0) -> str:
+def condition(draw: st.DrawFn, rows: list[tuple[Any, ...]], null_testable: list[str],
+              depth: int = 0) -> str:
     kind = draw(st.sampled_from(["atom", "atom", "not", "and", "or"] if depth < 3 else ["atom"]))
     if kind == "not":
-        return f"NOT ({draw(condition(rows, depth + 1))})"
+        return f"NOT ({draw(condition(rows, null_testable, depth + 1))})"
     if kind in ("and", "or"):
-        left, right = draw(condition(rows, depth + 1)), draw(condition(rows, depth + 1))
+        left = draw(condition(rows, null_testable, depth + 1))
+        right = draw(condition(rows, null_testable, depth + 1))
         return f"({left}) {kind.upper()} ({right})"
     name = draw(st.sampled_from(list(BY_NAME)))
-    ops = ["=", "!=", "<>", "<", "<=", ">", ">=", "in", "between"]
+    ops = ["=", "!=", "<>", "<", "<=", ">", ">=", "in", "between", "like"]
     if name == "t":
         ops += ["like", "like"]
-    if name in NULL_TESTABLE:
+    if name in null_testable:
         ops += ["null"]
     op = draw(st.sampled_from(ops))
     negate = draw(st.sampled_from(["", "NOT "]))
     if op == "null":
         return f"{name} IS {negate}NULL"
     if op == "like":
-        return f"{name} {negate}LIKE {draw(like_pattern(rows))}"
+        return f"{name} {negate}LIKE {draw(like_pattern(name, rows))}"
     if op == "in":
         items = draw(st.lists(value_of(name, rows), min_size=1, max_size=3))
         return f"{name} {negate}IN ({', '.join(items)})"
@@ -141,10 +159,12 @@ def condition(draw: st.DrawFn, rows: list[tuple[Any, ...]], depth: int = 0) -> s
 
 
 @st.composite
-def cases(draw: st.DrawFn) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+def cases(draw: st.DrawFn, nan_stored: bool) -> tuple[list[tuple[Any, ...]], dict[str, Any]]:
+    """A table and a query; ``nan_stored``: the database keeps NaN (not NULL)."""
+    columns = list(BY_NAME) if nan_stored else WITHOUT_NAN
     rows = draw(tables())
-    where = draw(condition(rows)) if draw(st.integers(0, 9)) else None
-    keys = draw(st.lists(st.sampled_from(SORTABLE), max_size=3, unique=True))
+    where = draw(condition(rows, columns)) if draw(st.integers(0, 9)) else None
+    keys = draw(st.lists(st.sampled_from(columns), max_size=3, unique=True))
     order = [f"{k} {draw(st.sampled_from(['ASC', 'desc', '']))}" for k in keys]
     if "id" not in keys:
         order.append("id")
@@ -162,32 +182,62 @@ def engine() -> Iterator[sa.Engine]:
     engine.dispose()
 
 
-def in_sqlite(engine: sa.Engine, rows: list[tuple[Any, ...]],
-              kw: dict[str, Any]) -> tuple[list[int], int]:
-    query = parse(**kw)
-    pushdown = query.to_sqlalchemy(TABLE)
+@pytest.fixture(scope="module")
+def postgres(postgres_engine: sa.Engine) -> Iterator[sa.Engine]:
+    METADATA.drop_all(postgres_engine)
+    METADATA.create_all(postgres_engine)
+    yield postgres_engine
+    METADATA.drop_all(postgres_engine)
+
+
+Outcome = tuple[list[int], int] | str
+
+
+def in_database(engine: sa.Engine, rows: list[tuple[Any, ...]], kw: dict[str, Any]) -> Outcome:
+    """Rows kept and rows matched, or the query error's message."""
+    try:
+        pushdown = parse(**kw).to_sqlalchemy(TABLE)
+    except QueryError as exc:
+        return exc.message
+    stored = [{name: None if v is NODATE else v for name, v in zip(BY_NAME, r, strict=True)}
+              for r in rows]  # a database holds "no date" as NULL
     with engine.begin() as conn:
         conn.execute(TABLE.delete())
         if rows:
-            conn.execute(TABLE.insert(), [dict(zip(BY_NAME, r, strict=True)) for r in rows])
+            conn.execute(TABLE.insert(), stored)
         kept = [r[0] for r in conn.execute(pushdown.apply(sa.select(TABLE.c.id)))]
         matched = conn.execute(pushdown.count(sa.select(TABLE))).scalar_one()
     return kept, matched
 
 
-def in_memory(rows: list[tuple[Any, ...]], kw: dict[str, Any]) -> tuple[list[int], int]:
-    out = parse(**kw).apply(TableStream.from_rows(SCHEMA, rows, table="diff", batch_size=3))
-    kept = [r[0] for r in out]
+def in_memory(rows: list[tuple[Any, ...]], kw: dict[str, Any]) -> Outcome:
+    try:
+        out = parse(**kw).apply(TableStream.from_rows(SCHEMA, rows, table="diff",
+                                                      batch_size=3))
+        kept = [r[0] for r in out]
+    except QueryError as exc:
+        return exc.message
     assert out.query_context is not None and out.query_context.results is not None
     return kept, out.query_context.results.matched_records
 
 
-@settings(max_examples=400, deadline=None,
-          suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-@given(case=cases())
+SLOW_OK = [HealthCheck.too_slow, HealthCheck.data_too_large]
+
+
+@settings(max_examples=400, deadline=None, suppress_health_check=SLOW_OK)
+@given(case=cases(nan_stored=False))
 def test_memory_and_sqlite_agree(engine: sa.Engine,
                                  case: tuple[list[tuple[Any, ...]], dict[str, Any]]) -> None:
     rows, kw = case
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", sa.exc.SAWarning)  # Decimal goes through float
-        assert in_sqlite(engine, rows, kw) == in_memory(rows, kw), kw
+        assert in_database(engine, rows, kw) == in_memory(rows, kw), kw
+
+
+@pytest.mark.postgres
+@settings(max_examples=150, deadline=None, suppress_health_check=SLOW_OK)
+@given(case=cases(nan_stored=True))
+def test_memory_and_postgres_agree(postgres: sa.Engine,
+                                   case: tuple[list[tuple[Any, ...]], dict[str, Any]]) -> None:
+    rows, kw = case
+    assert in_database(postgres, rows, kw) == in_memory(rows, kw), kw

@@ -96,11 +96,25 @@ def test_between(run: Run, where: str, expected: list[int]) -> None:
     ("name LIKE 'O''B%'", [3]),
     ("name LIKE 'A.n'", []),                  # regex characters are literal
     ("name LIKE '%'", [1, 2, 3, 4, 5, 6]),
-    ("balance LIKE '1500%'", [1, 5]),         # other types match their cell text: 1500.50
-    ("born LIKE '1990-%'", [1, 5]),
+    ("born LIKE '1990-%'", [1, 5]),            # DATE matches its cell text
+    ("id LIKE '_'", [1, 2, 3, 4, 5, 6]),      # so does INTEGER
+    ("active LIKE '1'", [1, 3, 5]),           # and BOOLEAN: 1/0
 ])
 def test_like(run: Run, where: str, expected: list[int]) -> None:
     assert run(where) == expected
+
+
+@pytest.mark.parametrize("where", ["balance LIKE '1500%'", "score NOT LIKE '1%'"])
+def test_like_on_a_number_is_refused(run: Run, where: str) -> None:
+    """Its text differs between databases and packets (DECIMAL 1500.5 in SQLite)."""
+    with pytest.raises(QueryError, match=r"LIKE cannot match field '(balance|score)' \(a number\)"):
+        run(where)
+
+
+def test_like_on_a_timestamp_is_refused() -> None:
+    stream = TableStream.from_rows(Schema([Field("t", "TIMESTAMP")]), [], table="t")
+    with pytest.raises(QueryError, match=r"LIKE cannot match field 't' \(a date-time\)"):
+        parse(where="t LIKE '2025%'").apply(stream).rows()
 
 
 @pytest.mark.parametrize(("where", "expected"), [
@@ -287,24 +301,65 @@ def test_result_keeps_schema_and_table() -> None:
 # ----------------------------------------------------- packets' ambiguous empty text
 
 
-def packet_stream(null_marker: str | None) -> TableStream:
+def packet_stream(null_marker: str | None, version: str = "1.0") -> TableStream:
+    """A stream as read from a packet of ``version`` whose TEXT field ``city`` declares
+    ``null_marker`` (or none)."""
     schema = Schema([Field("id", "INTEGER"), Field("city", "TEXT")])
     special = SpecialValues(null=null_marker) if null_marker else None
     packet_schema = Schema([Field("id", "INTEGER"),
                             Field("city", "TEXT", special_values=special)])
-    stream = TableStream.from_rows(schema, [(1, ""), (2, None), (3, "Oslo")], table="t")
-    stream.metadata["packet_schema"] = packet_schema
+    rows = [(1, ""), (2, None), (3, "Oslo"), (4, "")]
+    stream = TableStream.from_rows(schema, rows, table="t")
+    stream.metadata.update(packet_schema=packet_schema, version=version)
     return stream
 
 
-def test_without_null_marker_empty_text_is_null() -> None:
-    assert ids(parse(where="city IS NULL").apply(packet_stream(None))) == [1, 2]
+def test_legacy_packet_empty_text_is_null() -> None:
+    assert ids(parse(where="city IS NULL").apply(packet_stream(None))) == [1, 2, 4]
+
+
+def test_legacy_packet_empty_text_is_not_not_null() -> None:
     assert ids(parse(where="city IS NOT NULL").apply(packet_stream(None))) == [3]
+
+
+@pytest.mark.parametrize("where", [
+    "city = ''", "city <= ''", "city LIKE ''", "city IN ('', 'Oslo') AND id != 3",
+    "city NOT IN ('x')  AND id != 3", "city BETWEEN '' AND 'A'", "city != 'Oslo'",
+    "NOT city LIKE 'O%'",
+])
+def test_legacy_packet_empty_text_is_never_also_a_value(where: str) -> None:
+    """A row that IS NULL matches no comparison, as in SQL."""
+    assert ids(parse(where=where).apply(packet_stream(None))) == []
+
+
+def test_legacy_packet_empty_text_sorts_with_the_nulls() -> None:
+    out = parse(order_by="city DESC, id DESC").apply(packet_stream(None))
+    assert ids(out) == [3, 4, 2, 1]
+
+
+@pytest.mark.parametrize("version", ["1.3.1", "1.4", "1.10"])
+def test_newer_packet_without_marker_keeps_empty_text(version: str) -> None:
+    """v1.3.1 brought Null markers: from there on ``""`` is the empty string."""
+    assert ids(parse(where="city IS NULL").apply(packet_stream(None, version))) == [2]
+    assert ids(parse(where="city = ''").apply(packet_stream(None, version))) == [1, 4]
 
 
 def test_with_null_marker_empty_text_is_a_value() -> None:
     assert ids(parse(where="city IS NULL").apply(packet_stream("[NULL]"))) == [2]
-    assert ids(parse(where="city IS NOT NULL").apply(packet_stream("[NULL]"))) == [1, 3]
+    assert ids(parse(where="city IS NOT NULL").apply(packet_stream("[NULL]"))) == [1, 3, 4]
+
+
+def test_legacy_key_text_field_keeps_empty_text() -> None:
+    """A key cannot be NULL, so its empty cell is text even in a legacy packet."""
+    schema = Schema([Field("code", "TEXT", key=True)])
+    stream = TableStream.from_rows(schema, [("",), ("a",)], table="t")
+    stream.metadata.update(packet_schema=schema, version="1.0")
+    assert parse(where="code = ''").apply(stream).rows() == [("",)]
+
+
+def test_legacy_field_found_by_name_after_a_projection() -> None:
+    projected = Query(fields=("city",)).apply(packet_stream(None))
+    assert parse(where="city IS NULL").apply(projected).rows() == [("",), (None,), ("",)]
 
 
 def test_marker_text_in_a_literal_is_just_text() -> None:

@@ -77,7 +77,7 @@ def test_names_are_quoted_identifiers(dialect: sa.engine.Dialect, name: str) -> 
     quoted = dialect.identifier_preparer.quote(name)
     assert quoted != name
     assert f"victims.{quoted} IS NULL" in sql
-    assert f"ORDER BY victims.{quoted}" in sql
+    assert f"victims.{quoted}" in sql.split("ORDER BY")[1]
 
 
 @pytest.mark.parametrize("name", HOSTILE_NAMES)

@@ -289,8 +289,8 @@ def test_empty_query() -> None:
 @pytest.mark.parametrize(("where", "message"), [
     ("a = 1 garbage", "position 7: expected AND, OR or the end of the condition, found 'garbage'"),
     ("a = 1 And", "position 10: expected a field name, NOT or '(', found the end of the input"),
-    ("%%% garbage $$$", "position 1: unexpected character '%'"),
-    ("INVALID @@@ CLAUSE", "position 9: unexpected character '@'"),
+    ("%%% garbage $$$", "position 1: unexpected character '%'; expected a field name, NOT or '('"),
+    ("INVALID @@@ CLAUSE", "position 9: unexpected character '@'; expected a comparison"),
     ("a = 'x", "position 5: unterminated string"),
     ('"a = 1', "position 1: unterminated quoted name"),
     ("[a = 1", "position 1: unterminated quoted name"),
@@ -307,7 +307,9 @@ def test_empty_query() -> None:
     ("and = 1", 'position 1: expected a field name (quote a field named and: "and")'),
     ("a", "position 2: expected a comparison"),
     ("1 = a", "position 1: expected a field name"),
-    ("a = .5", "position 5: unexpected character '.'"),
+    ("a = .5", "position 5: unexpected character '.'; expected a value (a 'string', a number"),
+    ("a = = %", "position 5: expected a value"),  # the first error, not the later '%'
+    ("a = = 'x", "position 5: expected a value"),
     ("a = 1 ORDER BY a", "position 7: expected AND, OR or the end of the condition"),
 ])
 def test_syntax_error_names_position_and_expectation(where: str, message: str) -> None:
@@ -324,6 +326,7 @@ def test_error_names_which_where_flag() -> None:
 @pytest.mark.parametrize(("order_by", "message"), [
     ("name ASC,", "position 10: expected a field name, found the end of the input"),
     ("name sideways", "position 6: expected ASC, DESC, ',' or the end of the list"),
+    ("name; x", "position 5: unexpected character ';'; expected ASC, DESC, ',' or the end"),
     (", name", "position 1: expected a field name"),
 ])
 def test_order_by_syntax_errors(order_by: str, message: str) -> None:

@@ -5,19 +5,17 @@ from __future__ import annotations
 import csv
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
 
 from tdtp_core import Field, Schema, TableStream, read_packets, write_packets
-from tdtp_core.cli.main import main
 from tdtp_core.errors import PacketError, QueryError
 from tdtp_core.tdtql import ExecutionResults, parse
 from tdtp_core.tdtql.requests import answer_request, build_request, write_response
 
-from .conftest import people
+from .conftest import Result, people
 
 
 @pytest.fixture
@@ -100,25 +98,6 @@ def test_direct_response_replies_to_direct_export(tmp_path: Path) -> None:
 
 
 # ----------------------------------------------------------------------- the CLI
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def tdtp(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    def run(*args: object) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return Result(code if isinstance(code, int) else 0, captured.out, captured.err)
-
-    return run
 
 
 def test_cli_filter_writes_a_response(tdtp: Callable[..., Result], people_packet: Path,

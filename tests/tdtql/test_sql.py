@@ -64,6 +64,8 @@ ITEMS_ROWS: list[tuple[Any, ...]] = [
     (4, "Ann", "paris", Decimal("-3.10"), -2.0, None, date(2001, 12, 31)),
     (5, "", "Rome", Decimal("1500.50"), 0.0, True, date(1990, 1, 2)),
     (6, "a%b_c[d]/e\\f", "Oslo", Decimal("7.00"), 2.0, False, date(1970, 1, 1)),
+    (7, "Ann ", "Ørsta", Decimal("0.50"), 0.5, True, date(1999, 9, 9)),
+    (8, "Émile", "Zug", Decimal("-0.50"), None, None, None),
 ]
 
 
@@ -145,10 +147,60 @@ def test_like_is_case_sensitive_per_dialect(dialect: str, text: str) -> None:
     assert text in sql and "ESCAPE '/'" in sql
 
 
+@pytest.mark.parametrize(("dialect", "text"), [
+    ("sqlite", "(items.city COLLATE BINARY = ?)"),
+    ("postgresql", "(items.city = %(param_1)s::VARCHAR)"),
+    ("mysql", "(items.city = %s AND CAST(CONVERT(items.city USING utf8mb4) AS BINARY) = "
+              "CAST(CONVERT(%s USING utf8mb4) AS BINARY))"),
+    ("mssql", "(items.city = :param_1 AND items.city COLLATE Latin1_General_BIN2 = :param_1 "
+              "AND LEN(items.city + N'.') = LEN(:param_1 + N'.'))"),
+])
+def test_text_equality_is_exact_per_dialect(dialect: str, text: str) -> None:
+    """Case and trailing spaces count; the plain comparison stays first for an index."""
+    sql = str(compiled(parse(where="city = 'x'"), DIALECTS[dialect]()))
+    assert f"WHERE {text}" in sql
+
+
+@pytest.mark.parametrize(("dialect", "text"), [
+    ("postgresql", '(items.city COLLATE "C" < %(param_1)s::VARCHAR)'),
+    ("mysql", "(CAST(CONVERT(items.city USING utf8mb4) AS BINARY) < "
+              "CAST(CONVERT(%s USING utf8mb4) AS BINARY))"),
+    ("mssql", "(items.city COLLATE Latin1_General_BIN2 < :param_1 OR "
+              "(items.city COLLATE Latin1_General_BIN2 = :param_1 AND "
+              "LEN(items.city + N'.') < LEN(:param_1 + N'.')))"),
+])
+def test_text_order_is_by_code_point_per_dialect(dialect: str, text: str) -> None:
+    sql = str(compiled(parse(where="city < 'x'"), DIALECTS[dialect]()))
+    assert f"WHERE {text}" in sql
+
+
+def test_mssql_sort_breaks_padded_ties_by_length() -> None:
+    sql = str(compiled(parse(order_by="city desc"), DIALECTS["mssql"]()))
+    assert sql.endswith("ORDER BY items.city COLLATE Latin1_General_BIN2 DESC, "
+                        "LEN(items.city + N'.') DESC")
+
+
+@pytest.mark.parametrize("dialect", ["mssql", "mysql", "sqlite"])
+def test_text_conditions_are_not_compared_with_one(dialect: str) -> None:
+    """``(a AND b) = 1`` is no SQL on SQL Server."""
+    sql = str(compiled(parse(where="city = 'x' AND name IN ('a') AND name NOT BETWEEN 'a' AND 'b'"),
+                       DIALECTS[dialect]()))
+    assert ") = 1" not in sql
+
+
+@pytest.mark.parametrize("where", ["balance LIKE '%.50'", "score NOT LIKE '1%'"])
+def test_like_on_a_number_is_refused_as_in_memory(where: str) -> None:
+    refusal = r"LIKE cannot match field '\w+' \(a number\)"
+    with pytest.raises(QueryError, match=refusal):
+        parse(where=where).to_sqlalchemy(ITEMS)
+    with pytest.raises(QueryError, match=refusal):
+        in_memory(parse(where=where))
+
+
 @pytest.mark.parametrize(("dialect", "asc", "desc"), [
-    ("postgresql", "items.city ASC NULLS FIRST", "items.id DESC NULLS LAST"),
-    ("sqlite", "items.city ASC", "items.id DESC"),
-    ("mysql", "items.city ASC", "items.id DESC"),
+    ("postgresql", 'items.city COLLATE "C" ASC NULLS FIRST', "items.id DESC NULLS LAST"),
+    ("sqlite", "items.city COLLATE BINARY ASC", "items.id DESC"),
+    ("mysql", "CAST(CONVERT(items.city USING utf8mb4) AS BINARY) ASC", "items.id DESC"),
 ])
 def test_nulls_sort_first_ascending_everywhere(dialect: str, asc: str, desc: str) -> None:
     sql = str(compiled(parse(order_by="city, id desc"), DIALECTS[dialect]()))
@@ -203,6 +255,29 @@ AGREEMENT = [
     {"where": "name = ''"},
     {"where": "born IS NOT NULL AND NOT score < 0"},
     {"where": "balance > ''"},
+    # the audit (issue #3): collations, PAD SPACE and LIKE on non-text fields
+    {"where": "city = 'paris'"},
+    {"where": "city != 'paris'"},
+    {"where": "city IN ('paris', 'oslo')"},
+    {"where": "city NOT IN ('paris', 'Rome')"},
+    {"where": "name = 'Ann '"},
+    {"where": "name = 'Ann'"},
+    {"where": "name IN ('Ann ')"},
+    {"where": "name > 'Ann'"},
+    {"where": "name <= 'Ann'"},
+    {"where": "city < 'a'"},
+    {"where": "city >= 'Z'"},
+    {"where": "city BETWEEN 'P' AND 'p'"},
+    {"where": "name NOT BETWEEN 'A' AND 'Ann'"},
+    {"where": "active LIKE '1'"},
+    {"where": "active NOT LIKE '0'"},
+    {"where": "id LIKE '_'"},
+    {"where": "born LIKE '1990-%'"},
+    {"where": "born NOT LIKE '%-0_-%'"},
+    {"order_by": "city, id"},
+    {"order_by": "city DESC, id"},
+    {"order_by": "name, id DESC"},
+    {"order_by": "name DESC, id", "limit": -3},
     {"order_by": "balance, id"},
     {"order_by": "balance desc, id"},
     {"order_by": "born DESC, id"},
@@ -290,7 +365,7 @@ def test_tail_keeps_the_select_list(sqlite_items: sa.Engine) -> None:
     pushdown = parse(order_by="born, id", limit=-2).to_sqlalchemy(ITEMS)
     with sqlite_items.connect() as conn:
         rows = conn.execute(pushdown.apply(sa.select(ITEMS.c.name))).all()
-    assert [tuple(r) for r in rows] == [("",), ("Ann",)]
+    assert [tuple(r) for r in rows] == [("Ann ",), ("Ann",)]
 
 
 def test_projection_is_reported_not_applied() -> None:
@@ -302,3 +377,79 @@ def test_projection_is_reported_not_applied() -> None:
 def test_empty_or_group_matches_nothing(sqlite_items: sa.Engine) -> None:
     query = Query(filters=Group("And", (Filter("id", "gt", "0"),), (Group("Or"),)))
     assert in_database(sqlite_items, query) == ([], 0)
+
+
+LINGUISTIC = sa.Table(
+    "linguistic", sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("city", sa.String(30, collation="und-x-icu")),
+)
+LINGUISTIC_ROWS = [(1, "a"), (2, "B"), (3, "Z"), (4, "é"), (5, "b"), (6, None)]
+
+
+@pytest.fixture(scope="module")
+def postgres_linguistic(postgres_engine: sa.Engine) -> Iterator[sa.Engine]:
+    """A column under ICU's root collation, where 'a' < 'B' < 'é' < 'Z'."""
+    LINGUISTIC.metadata.drop_all(postgres_engine)
+    LINGUISTIC.metadata.create_all(postgres_engine)
+    with postgres_engine.begin() as conn:
+        conn.execute(LINGUISTIC.insert(), [{"id": i, "city": c} for i, c in LINGUISTIC_ROWS])
+    yield postgres_engine
+    LINGUISTIC.metadata.drop_all(postgres_engine)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kw", [{"where": "city < 'a'"}, {"where": "city BETWEEN 'B' AND 'a'"},
+                                {"where": "city >= 'Z'"}, {"order_by": "city DESC, id"},
+                                {"order_by": "city", "limit": -2}])
+def test_postgres_ignores_a_linguistic_collation(postgres_linguistic: sa.Engine,
+                                                 kw: dict[str, Any]) -> None:
+    query = parse(**kw)
+    with postgres_linguistic.connect() as conn:
+        kept = [r[0] for r in conn.execute(
+            query.to_sqlalchemy(LINGUISTIC).apply(sa.select(LINGUISTIC.c.id)))]
+    schema = Schema([Field("id", "INTEGER", key=True), Field("city", "TEXT")])
+    stream = TableStream.from_rows(schema, LINGUISTIC_ROWS, table="linguistic")
+    assert kept == [row[0] for row in query.apply(stream)]
+
+
+NAN_TABLE = sa.Table(
+    "tdtql_nan", sa.MetaData(),
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("x", sa.Float), sa.Column("d", sa.Numeric(10, 2)),
+)
+NAN_ROWS: list[tuple[Any, ...]] = [
+    (1, float("nan"), Decimal("NaN")), (2, 1.0, Decimal("1.00")), (3, None, None),
+    (4, float("inf"), Decimal("2.50")), (5, -1.0, Decimal("-1.00")),
+]
+
+
+@pytest.fixture(scope="module")
+def postgres_nan(postgres_engine: sa.Engine) -> Iterator[sa.Engine]:
+    """PostgreSQL stores NaN (in float8 and numeric), and orders it above every number."""
+    NAN_TABLE.metadata.drop_all(postgres_engine)
+    NAN_TABLE.metadata.create_all(postgres_engine)
+    with postgres_engine.begin() as conn:
+        conn.execute(NAN_TABLE.insert(), [dict(zip(("id", "x", "d"), r, strict=True))
+                                          for r in NAN_ROWS])
+    yield postgres_engine
+    NAN_TABLE.metadata.drop_all(postgres_engine)
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kw", [
+    {"where": "x != 1"}, {"where": "x > 0"}, {"where": "x >= -1"}, {"where": "x NOT IN (1)"},
+    {"where": "x < 5"}, {"where": "x BETWEEN 0 AND '+Inf'"}, {"where": "d != 1"},
+    {"where": "d > 0"}, {"where": "d NOT IN (1, 2.5)"}, {"where": "x IS NOT NULL"},
+    {"where": "d IS NULL"}, {"order_by": "x, id"}, {"order_by": "d DESC, id"},
+])
+def test_postgres_nan_compares_with_nothing(postgres_nan: sa.Engine,
+                                            kw: dict[str, Any]) -> None:
+    query = parse(**kw)
+    with postgres_nan.connect() as conn:
+        kept = [r[0] for r in conn.execute(
+            query.to_sqlalchemy(NAN_TABLE).apply(sa.select(NAN_TABLE.c.id)))]
+    schema = Schema([Field("id", "INTEGER", key=True), Field("x", "REAL"),
+                     Field("d", "DECIMAL", precision=10, scale=2)])
+    stream = TableStream.from_rows(schema, NAN_ROWS, table="tdtql_nan")
+    assert kept == [row[0] for row in query.apply(stream)]
