@@ -8,11 +8,16 @@ already does (and the fallback for anything but the common forms):
 - ``tdtp_core/sql/_bulktext.c``: packet rows to COPY text (the PostgreSQL import lane).
 
 All are optional: without a C compiler (or SQLite's headers) the build goes on and the
-same work takes the pure-Python paths."""
+same work takes the pure-Python paths. ``TDTP_PURE_PYTHON=1`` skips them on purpose (the
+template check in CI, which needs no speed, saves their compile in every fresh venv)."""
+
+import os
 
 from setuptools import Extension, setup
 
-setup(ext_modules=[
+PURE = os.environ.get("TDTP_PURE_PYTHON", "") not in ("", "0")
+
+setup(ext_modules=[] if PURE else [
     Extension("tdtp_core.packet._rowdecode", ["tdtp_core/packet/_rowdecode.c"],
               depends=["tdtp_core/_celltext.h"], extra_compile_args=["-O2"], optional=True),
     Extension("tdtp_core.sql._sqliterows",
