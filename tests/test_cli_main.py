@@ -9,7 +9,6 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -18,8 +17,9 @@ import pytest
 import typer
 
 from tdtp_core import Field, Schema, TableStream, read_packets, write_packets
-from tdtp_core.cli.main import CORE_COMMANDS, main
+from tdtp_core.cli.main import CORE_COMMANDS
 from tdtp_core.cli.options import parse_size
+from tests.conftest import Result
 from tests.plugin_support import CODEC_PLUGIN, FakeDists, clean_plugin_env, fake_dists_in
 
 HELP_BUDGET_SECONDS = 0.3
@@ -66,13 +66,6 @@ USER_ROWS = [
 ]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
 @pytest.fixture(autouse=True)
 def _plugin_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     yield from clean_plugin_env(monkeypatch)
@@ -81,20 +74,6 @@ def _plugin_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 @pytest.fixture
 def fake_dists(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeDists]:
     yield from fake_dists_in(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def tdtp(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Run ``tdtp ARGS`` in-process through ``main()``, as the console script does."""
-
-    def run(*args: object) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return Result(code if isinstance(code, int) else 0, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ schema sidecar written by default, and export choosing its format by extension."
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,35 +11,13 @@ from pathlib import Path
 import pytest
 
 from tdtp_core import Field, Schema, TableStream, read_packets, write_packets
-from tdtp_core.cli.main import main
+from tests.conftest import Result, Run
 
 SCHEMA = Schema([Field("id", "INTEGER", key=True), Field("name", "TEXT"),
                  Field("price", "DECIMAL", precision=10, scale=2), Field("born", "DATE")])
 ROWS = [(1, "Ann; Lee", Decimal("2.50"), date(2001, 2, 3)), (2, "Bob", None, None)]
 
 
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
-
-
-@pytest.fixture
-def tdtp(capsys: pytest.CaptureFixture[str]) -> Run:
-    """``tdtp ARGS`` in-process, as the console script runs it."""
-
-    def run(*args: object) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return Result(code if isinstance(code, int) else 0, captured.out, captured.err)
-
-    return run
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -14,7 +13,6 @@ import pytest
 import sqlalchemy as sa
 
 from tdtp_core import Field, Schema, TableStream, read_packets
-from tdtp_core.cli.main import main
 from tdtp_core.tdtql import parse
 from tdtp_core.tdtql.sql import sqlite_case_sensitive_like
 
@@ -106,24 +104,3 @@ def mariadb_engine() -> Iterator[sa.Engine]:
     yield from _server(url, "mariadb", create_database=True)
 
 
-@dataclass
-class Result:
-    """What one ``tdtp`` command run in-process gave."""
-
-    code: int
-    out: str
-    err: str
-
-
-@pytest.fixture
-def tdtp(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
-    """Runs ``tdtp ARGS…`` in-process: exit code and captured output."""
-
-    def run(*args: object) -> Result:
-        with pytest.raises(SystemExit) as exited:
-            main([str(a) for a in args])
-        captured = capsys.readouterr()
-        code = exited.value.code
-        return Result(code if isinstance(code, int) else 0, captured.out, captured.err)
-
-    return run

@@ -10,8 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from tdtp_core import read_packets
-
-from .conftest import Result
+from tests.conftest import Result
 
 
 @pytest.fixture

@@ -14,8 +14,9 @@ from tdtp_core import Field, Schema, TableStream, read_packets, write_packets
 from tdtp_core.errors import PacketError, QueryError
 from tdtp_core.tdtql import ExecutionResults, parse
 from tdtp_core.tdtql.requests import answer_request, build_request, write_response
+from tests.conftest import Result
 
-from .conftest import Result, people
+from .conftest import people
 
 
 @pytest.fixture

@@ -12,8 +12,9 @@ from tdtp_core import write_packets
 from tdtp_core.tdtql import Filter, Group, parse
 from tdtp_core.tdtql.requests import answer_request, build_request
 from tdtp_core.tdtql.text import describe_query, order_by_text, where_text
+from tests.conftest import Result
 
-from .conftest import Result, people
+from .conftest import people
 
 
 @pytest.mark.parametrize("where", [
